@@ -1,0 +1,30 @@
+"""gridfeed: motorsport calendars, results and news as feeds. ``create_app`` builds the app."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import cli, db, errors, http_cache, pages
+from .config import default_config
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then environment, then instance config.py or ``test_config``."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(default_config(app.instance_path))
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    else:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    cli.init_app(app)
+    errors.init_app(app)
+    http_cache.init_app(app)
+    app.register_blueprint(pages.bp)
+    return app

@@ -1,0 +1,75 @@
+"""Flask CLI commands: ``flask --app service data ...`` and ``flask --app service db ...``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from .db import get_store, upgrade
+from .importer import ImportFailed, export_dir, import_paths, validate_paths
+
+data_cli = AppGroup("data", help="Validate, import and export the data files.")
+db_cli = AppGroup("db", help="Database schema commands.")
+
+_PATHS = click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=False, path_type=Path)
+)
+
+
+def _print_errors(errors: list) -> None:
+    for error in errors:
+        click.echo(str(error), err=True)
+    click.echo(f"{len(errors)} error(s); nothing was imported.", err=True)
+
+
+@data_cli.command("validate")
+@_PATHS
+def validate_command(paths: tuple[Path, ...]) -> None:
+    """Check data files; print every error with file, line, field and reason."""
+    errors = validate_paths(current_app, list(paths))
+    if errors:
+        for error in errors:
+            click.echo(str(error), err=True)
+        click.echo(f"{len(errors)} error(s).", err=True)
+        sys.exit(1)
+    click.echo("OK: no errors.")
+
+
+@data_cli.command("import")
+@_PATHS
+@click.option("--actor", default="import", show_default=True, help="Recorded as the author.")
+def import_command(paths: tuple[Path, ...], actor: str) -> None:
+    """Import data files in one transaction (upsert by slug); a bad file imports nothing."""
+    try:
+        report = import_paths(current_app, list(paths), actor=f"import:{actor}")
+    except ImportFailed as exc:
+        _print_errors(exc.errors)
+        sys.exit(1)
+    version = f", data version {report.data_version}" if report.data_version else ""
+    click.echo(f"Imported {report.files} file(s): {report.changes} change(s){version}.")
+
+
+@data_cli.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def export_command(directory: Path) -> None:
+    """Write the store back as data files under DIRECTORY."""
+    with get_store(current_app).sessions() as session:
+        written = export_dir(session, directory)
+    click.echo(f"Wrote {len(written)} file(s) to {directory}.")
+
+
+@db_cli.command("upgrade")
+def upgrade_command() -> None:
+    """Apply database migrations (the Procfile's release step)."""
+    upgrade(get_store(current_app).engine)
+    click.echo("Database is at the latest migration.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups."""
+    app.cli.add_command(data_cli)
+    app.cli.add_command(db_cli)

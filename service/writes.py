@@ -1,0 +1,552 @@
+"""The one write path. Every change to the store goes through a ``Writer``.
+
+In one transaction a writer validates each change against the domain rules, writes it,
+records a ``Change`` (entity, key, action, before, after, when, by whom), bumps the data
+version once, and bumps the revision (iCal SEQUENCE) of every round or session it touched.
+Nothing else in the service writes to the store.
+
+Use it as::
+
+    with write(app, actor="api:token-name") as w:
+        w.upsert_session(round_, "race-1", {...})
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session as OrmSession
+
+from . import rules
+from .db import write_session
+from .models import (
+    ARTICLE_STATUSES,
+    RESULT_OUTCOMES,
+    RESULTS_STATUSES,
+    ROUND_STATUSES,
+    SESSION_KINDS,
+    SESSION_STATUSES,
+    Article,
+    Championship,
+    Change,
+    Circuit,
+    Competitor,
+    DataState,
+    Entry,
+    EntryDriver,
+    Result,
+    Round,
+    Session,
+    Team,
+)
+
+
+class WriteError(ValueError):
+    """A change that breaks a domain rule. ``field`` names what is at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def utc_now() -> dt.datetime:
+    """The current instant in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+@contextmanager
+def write(
+    app: Flask | None = None, actor: str = "system", now: dt.datetime | None = None
+) -> Iterator[Writer]:
+    """Open one write transaction; commit on success, roll back everything on any error."""
+    with write_session(app) as session:
+        writer = Writer(session, actor, now or utc_now())
+        yield writer
+        session.flush()
+
+
+def to_json(value: Any) -> Any:
+    """A JSON-safe form of a field value, for the change record."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date | dt.time):
+        return (
+            value.isoformat(timespec="minutes")
+            if isinstance(value, dt.time)
+            else (value.isoformat())
+        )
+    return value
+
+
+class Writer:
+    """Applies changes within one open transaction. Create it through ``write()``."""
+
+    def __init__(self, session: OrmSession, actor: str, now: dt.datetime) -> None:
+        self.session = session
+        self.actor = actor
+        self.now = now
+        self.changes: list[Change] = []
+        self._version: int | None = None
+
+    # -- the change record -------------------------------------------------------------
+
+    def _bump_version(self) -> int:
+        if self._version is None:
+            # The UPDATE takes the row lock, so concurrent writers get distinct versions.
+            self.session.execute(
+                update(DataState)
+                .where(DataState.id == 1)
+                .values(version=DataState.version + 1, changed_at=self.now)
+            )
+            self._version = self.session.execute(
+                select(DataState.version).where(DataState.id == 1)
+            ).scalar_one()
+        return self._version
+
+    def record(
+        self,
+        entity: str,
+        key: str,
+        action: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+        championship: str | None = None,
+    ) -> Change:
+        """Append a change entry to the record (and bump the data version once)."""
+        change = Change(
+            at=self.now,
+            actor=self.actor,
+            entity=entity,
+            key=key,
+            action=action,
+            before=_jsonify(before),
+            after=_jsonify(after),
+            championship=championship,
+            data_version=self._bump_version(),
+        )
+        self.session.add(change)
+        self.changes.append(change)
+        return change
+
+    def mark_seeded(self) -> None:
+        """Note that the first-start seed has been imported."""
+        state = self.session.get(DataState, 1)
+        if state is not None and not state.seeded:
+            state.seeded = True
+
+    # -- generic upsert ----------------------------------------------------------------
+
+    def _apply(
+        self,
+        obj: Any,
+        fields: dict[str, Any],
+        entity: str,
+        key: str,
+        championship: str | None,
+        created: bool,
+        on_change: Callable[[Any], None] | None = None,
+    ) -> Change | None:
+        if created:
+            for name, value in fields.items():
+                setattr(obj, name, value)
+            if on_change:
+                on_change(obj)
+            self.session.add(obj)
+            self.session.flush()
+            return self.record(entity, key, "created", None, fields, championship)
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        for name, value in fields.items():
+            old = getattr(obj, name)
+            if _comparable(old) != _comparable(value):
+                before[name] = old
+                after[name] = value
+                setattr(obj, name, value)
+        if not after:
+            return None
+        if on_change:
+            on_change(obj)
+        self.session.flush()
+        return self.record(entity, key, "updated", before, after, championship)
+
+    def _touch(self, obj: Round | Session) -> None:
+        obj.revision = (obj.revision or 0) + 1
+        obj.updated_at = self.now
+
+    # -- registries --------------------------------------------------------------------
+
+    def upsert_circuit(self, slug: str, fields: dict[str, Any]) -> Circuit:
+        """Create or update a circuit by slug."""
+        _require(rules.check_slug(slug), "slug")
+        _require(rules.check_zone(fields["timezone"]), "timezone")
+        circuit = self._by_slug(Circuit, slug)
+        created = circuit is None
+        circuit = circuit or Circuit(slug=slug)
+        change = self._apply(circuit, fields, "circuit", f"circuits/{slug}", None, created)
+        if change and not created and {"timezone", "name", "locality"} & set(change.after or {}):
+            # Moving a circuit's zone moves every session there: their SEQUENCE must go up.
+            for round_ in self.session.scalars(select(Round).where(Round.circuit == circuit)):
+                self._touch(round_)
+                for s in round_.sessions:
+                    self._touch(s)
+        return circuit
+
+    def upsert_team(self, slug: str, fields: dict[str, Any]) -> Team:
+        """Create or update a team by slug."""
+        _require(rules.check_slug(slug), "slug")
+        team = self._by_slug(Team, slug)
+        created = team is None
+        team = team or Team(slug=slug)
+        self._apply(team, fields, "team", f"teams/{slug}", None, created)
+        return team
+
+    def upsert_competitor(self, slug: str, fields: dict[str, Any]) -> Competitor:
+        """Create or update a competitor (driver) by slug."""
+        _require(rules.check_slug(slug), "slug")
+        competitor = self._by_slug(Competitor, slug)
+        created = competitor is None
+        competitor = competitor or Competitor(slug=slug)
+        self._apply(competitor, fields, "competitor", f"competitors/{slug}", None, created)
+        return competitor
+
+    # -- championships -----------------------------------------------------------------
+
+    def upsert_championship(self, slug: str, fields: dict[str, Any]) -> Championship:
+        """Create or update a championship by slug."""
+        _require(rules.check_slug(slug), "slug")
+        championship = self._by_slug(Championship, slug)
+        created = championship is None
+        championship = championship or Championship(slug=slug)
+        self._apply(championship, fields, "championship", slug, slug, created)
+        return championship
+
+    def upsert_entry(
+        self,
+        championship: Championship,
+        slug: str,
+        fields: dict[str, Any],
+        drivers: list[Competitor],
+    ) -> Entry:
+        """Create or update an entry (a car, its team and its drivers) of a championship."""
+        _require(rules.check_slug(slug), "slug")
+        if not drivers:
+            raise WriteError("drivers", "an entry needs at least one driver")
+        entry = self.session.scalar(
+            select(Entry).where(Entry.championship == championship, Entry.slug == slug)
+        )
+        created = entry is None
+        entry = entry or Entry(slug=slug, championship=championship)
+        team = fields.get("team")
+        values = {
+            "team": team,
+            "car": fields.get("car"),
+            "number": fields.get("number"),
+            "car_class": fields.get("car_class"),
+        }
+        key = f"{championship.slug}/entries/{slug}"
+        old_drivers = [] if created else [c.slug for c in entry.competitors]
+        new_drivers = [c.slug for c in drivers]
+        snapshot = {k: (v.slug if isinstance(v, Team) else v) for k, v in values.items()}
+        if created:
+            for name, value in values.items():
+                setattr(entry, name, value)
+            entry.drivers = [EntryDriver(competitor=c, position=i) for i, c in enumerate(drivers)]
+            self.session.add(entry)
+            self.session.flush()
+            self.record(
+                "entry",
+                key,
+                "created",
+                None,
+                {**snapshot, "drivers": new_drivers},
+                championship.slug,
+            )
+            return entry
+        before_values = {
+            "team": entry.team.slug if entry.team else None,
+            "car": entry.car,
+            "number": entry.number,
+            "car_class": entry.car_class,
+        }
+        before = {k: v for k, v in before_values.items() if v != snapshot[k]}
+        after = {k: snapshot[k] for k in before}
+        if old_drivers != new_drivers:
+            before["drivers"] = old_drivers
+            after["drivers"] = new_drivers
+            entry.drivers.clear()
+            self.session.flush()
+            entry.drivers.extend(
+                EntryDriver(competitor=c, position=i) for i, c in enumerate(drivers)
+            )
+        if not after:
+            return entry
+        for name, value in values.items():
+            setattr(entry, name, value)
+        self.session.flush()
+        self.record("entry", key, "updated", before, after, championship.slug)
+        return entry
+
+    def upsert_round(
+        self, championship: Championship, number: int, fields: dict[str, Any]
+    ) -> Round:
+        """Create or update a round, addressed by its number within the championship."""
+        if number < 1:
+            raise WriteError("number", "a round number is 1 or more")
+        _require(rules.check_date_order(fields["start_date"], fields["end_date"]), "end")
+        status = fields.get("status", "scheduled")
+        if status not in ROUND_STATUSES:
+            raise WriteError("status", f"must be one of {', '.join(ROUND_STATUSES)}")
+        round_ = self.session.scalar(
+            select(Round).where(Round.championship == championship, Round.number == number)
+        )
+        created = round_ is None
+        if not created:
+            for s in round_.sessions:
+                if s.local_date is not None:
+                    _require(
+                        rules.check_session_day(
+                            s.local_date, fields["start_date"], fields["end_date"]
+                        ),
+                        "start",
+                    )
+        round_ = round_ or Round(championship=championship, number=number, revision=0)
+        circuit_before = None if created else round_.circuit_id
+        values = {**fields, "status": status}
+        key = f"{championship.slug}/{number}"
+        if created:
+            round_.updated_at = self.now
+            self._apply(round_, values, "round", key, championship.slug, True)
+            return round_
+        change = self._apply(
+            round_, values, "round", key, championship.slug, False, on_change=self._touch
+        )
+        if change is not None and round_.circuit_id != circuit_before:
+            for s in round_.sessions:
+                self._touch(s)
+        return round_
+
+    def upsert_session(self, round_: Round, slug: str, fields: dict[str, Any]) -> Session:
+        """Create or update a session of a round, addressed by its slug within the round."""
+        _require(rules.check_slug(slug), "slug")
+        kind = fields.get("kind", "other")
+        if kind not in SESSION_KINDS:
+            raise WriteError("kind", f"must be one of {', '.join(SESSION_KINDS)}")
+        status = fields.get("status", "scheduled")
+        if status not in SESSION_STATUSES:
+            raise WriteError("status", f"must be one of {', '.join(SESSION_STATUSES)}")
+        day = fields.get("local_date")
+        if day is not None:
+            _require(rules.check_session_day(day, round_.start_date, round_.end_date), "date")
+        elif fields.get("local_time") is not None:
+            raise WriteError("time", "a time needs a date")
+        duration = fields.get("duration_minutes")
+        if duration is not None and not 0 < duration <= 7 * 24 * 60:
+            raise WriteError("duration", "a duration is between 1 minute and 7 days")
+        session = self.session.scalar(
+            select(Session).where(Session.round == round_, Session.slug == slug)
+        )
+        created = session is None
+        session = session or Session(round=round_, slug=slug, revision=0)
+        values = {**fields, "kind": kind, "status": status}
+        key = f"{round_.championship.slug}/{round_.number}/{slug}"
+        if created:
+            session.updated_at = self.now
+            self._apply(session, values, "session", key, round_.championship.slug, True)
+            return session
+        self._apply(
+            session,
+            values,
+            "session",
+            key,
+            round_.championship.slug,
+            False,
+            on_change=self._touch,
+        )
+        return session
+
+    def set_results(
+        self,
+        session: Session,
+        status: str,
+        lines: list[dict[str, Any]],
+        published_at: dt.datetime | None = None,
+        note: str | None = None,
+    ) -> Change | None:
+        """Publish, correct or withdraw a session's results as a whole classification.
+
+        ``lines`` hold ``entry`` (Entry), optional ``driver`` (Competitor), ``position``,
+        ``outcome``, ``class_position`` and ``note``.
+        """
+        if status not in RESULTS_STATUSES:
+            raise WriteError("status", f"must be one of {', '.join(RESULTS_STATUSES)}")
+        championship = session.round.championship
+        self._check_result_lines(championship, lines)
+        new_lines = [_result_snapshot(line) for line in lines]
+        old_lines = [_result_snapshot(_result_fields(r)) for r in session.results]
+        old_status = session.results_status
+        if old_status == status and old_lines == new_lines and session.results_note == note:
+            return None
+        if status == "published":
+            action = "corrected" if old_status == "published" else "published"
+        elif status == "withdrawn":
+            action = "withdrawn"
+        else:
+            action = "cleared"
+        if old_lines != new_lines:
+            session.results.clear()
+            self.session.flush()
+            session.results.extend(
+                Result(
+                    entry=line["entry"],
+                    driver=line.get("driver"),
+                    position=line.get("position"),
+                    outcome=line.get("outcome", "classified"),
+                    class_position=line.get("class_position"),
+                    note=line.get("note"),
+                )
+                for line in lines
+            )
+        session.results_status = status
+        session.results_note = note
+        if action == "published" and session.results_published_at is None:
+            session.results_published_at = published_at or self.now
+        session.results_updated_at = (
+            published_at if action == "published" and published_at else self.now
+        )
+        session.results_revision = (session.results_revision or 0) + 1
+        self._touch(session)
+        self.session.flush()
+        key = f"{championship.slug}/{session.round.number}/{session.slug}"
+        return self.record(
+            "results",
+            key,
+            action,
+            {"status": old_status, "lines": old_lines},
+            {"status": status, "lines": new_lines, "note": note},
+            championship.slug,
+        )
+
+    def _check_result_lines(self, championship: Championship, lines: list[dict[str, Any]]) -> None:
+        for index, line in enumerate(lines):
+            where = f"results[{index}]"
+            entry: Entry = line["entry"]
+            if entry.championship_id != championship.id:
+                raise WriteError(
+                    f"{where}.entry", f"{entry.slug!r} is not entered in this championship"
+                )
+            driver = line.get("driver")
+            if driver is not None and driver not in entry.competitors:
+                raise WriteError(
+                    f"{where}.driver", f"{driver.slug!r} is not a driver of entry {entry.slug!r}"
+                )
+            outcome = line.get("outcome", "classified")
+            if outcome not in RESULT_OUTCOMES:
+                raise WriteError(f"{where}.outcome", f"must be one of {', '.join(RESULT_OUTCOMES)}")
+            _require(rules.check_result_line(outcome, line.get("position")), f"{where}.position")
+        for dup in rules.duplicates(ln.get("position") for ln in lines if ln.get("position")):
+            raise WriteError("results", f"position {dup} appears more than once")
+        for dup in rules.duplicates(ln["entry"].slug for ln in lines):
+            raise WriteError("results", f"entry {dup!r} appears more than once")
+
+    # -- articles ----------------------------------------------------------------------
+
+    def upsert_article(self, slug: str, fields: dict[str, Any]) -> Article:
+        """Create, edit, publish or unpublish an article by slug."""
+        _require(rules.check_slug(slug), "slug")
+        status = fields.get("status", "published")
+        if status not in ARTICLE_STATUSES:
+            raise WriteError("status", f"must be one of {', '.join(ARTICLE_STATUSES)}")
+        article = self._by_slug(Article, slug)
+        created = article is None
+        article = article or Article(slug=slug)
+        values = {**fields, "status": status}
+        if created:
+            values.setdefault("updated_at", values["published_at"])
+        championship = (values.get("championships") or [None])[0]
+        key = f"articles/{slug}"
+        if created:
+            change = self._apply(article, values, "article", key, championship, True)
+            change.action = "published" if status == "published" else "created"
+            return article
+        old_status = article.status
+        change = self._apply(
+            article,
+            values,
+            "article",
+            key,
+            championship,
+            False,
+            on_change=self._stamp_article if "updated_at" not in values else None,
+        )
+        if change is not None and old_status != status:
+            change.action = "published" if status == "published" else "unpublished"
+        return article
+
+    def _stamp_article(self, article: Article) -> None:
+        article.updated_at = self.now
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _by_slug(self, model: type[Any], slug: str) -> Any:
+        return self.session.scalar(select(model).where(model.slug == slug))
+
+
+def _require(problem: str | None, field: str) -> None:
+    if problem:
+        raise WriteError(field, problem)
+
+
+def _comparable(value: Any) -> Any:
+    if hasattr(value, "slug") and hasattr(value, "id"):
+        return ("ref", type(value).__name__, value.id)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC)
+    return value
+
+
+def _jsonify(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    if values is None:
+        return None
+    return {k: _snapshot_value(v) for k, v in values.items()}
+
+
+def _snapshot_value(value: Any) -> Any:
+    if hasattr(value, "slug"):
+        return value.slug
+    if isinstance(value, list):
+        return [_snapshot_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _snapshot_value(v) for k, v in value.items()}
+    return to_json(value)
+
+
+def _snapshot(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _snapshot_value(v) for k, v in values.items()}
+
+
+def _result_fields(result: Result) -> dict[str, Any]:
+    return {
+        "entry": result.entry,
+        "driver": result.driver,
+        "position": result.position,
+        "outcome": result.outcome,
+        "class_position": result.class_position,
+        "note": result.note,
+    }
+
+
+def _result_snapshot(line: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "entry": line["entry"].slug,
+        "driver": line["driver"].slug if line.get("driver") else None,
+        "position": line.get("position"),
+        "outcome": line.get("outcome", "classified"),
+        "class_position": line.get("class_position"),
+        "note": line.get("note"),
+    }

@@ -1,0 +1,37 @@
+"""Small helpers shared by tests: copying the data set, editing YAML files, reading the store."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+from flask import Flask
+from sqlalchemy import func, select
+
+from service.db import get_store
+from service.models import Change, DataState
+
+from .conftest import DATA_DIR
+
+
+def copy_data(target: Path) -> Path:
+    """A writable copy of the shipped data/ directory."""
+    shutil.copytree(DATA_DIR, target)
+    return target
+
+
+def edit_yaml(path: Path, edit: Any) -> None:
+    """Load a data file, let ``edit(doc)`` change it, and write it back."""
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edit(doc)
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def store_counts(app: Flask) -> tuple[int, int]:
+    """(number of change entries, data version): both move on every committed write."""
+    with get_store(app).sessions() as session:
+        changes = session.scalar(select(func.count()).select_from(Change))
+        version = session.scalar(select(DataState.version).where(DataState.id == 1))
+    return changes or 0, version or 0

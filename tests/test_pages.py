@@ -1,0 +1,83 @@
+"""The home page and the health check, through HTTP."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.alternates: list[dict[str, str]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {k: v or "" for k, v in attrs}
+        if tag == "link" and attributes.get("rel") == "alternate":
+            self.alternates.append(attributes)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _parse(html: str) -> _Links:
+    parser = _Links()
+    parser.feed(html)
+    return parser
+
+
+def test_home_lists_championships_rounds_competitors_and_feeds(client) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.content_type == "text/html; charset=utf-8"
+    page = _parse(response.get_data(as_text=True))
+    text = " ".join(" ".join(page.text).split())
+    for expected in (
+        "GT4 European Series 2023",
+        "ADAC GT4 Germany 2023",
+        "Circuit Paul Ricard",
+        "Spa-Francorchamps",
+        "Circuit Zandvoort",
+        "Andreas Bäckman",
+        "Jessica Bäckman",
+        "29 September – 1 October 2023",
+    ):
+        assert expected in text
+    hrefs = response.get_data(as_text=True)
+    for path in (
+        "/calendar.ics",
+        "/championships/gt4-european-series-2023/calendar.ics",
+        "/competitors/jessica-backman/news.atom",
+        "/news.json",
+    ):
+        assert f'href="{path}"' in hrefs
+    assert {a["href"] for a in page.alternates} == {
+        "/calendar.ics",
+        "/news.rss",
+        "/news.atom",
+        "/news.json",
+    }
+
+
+def test_home_escapes_data(app, client) -> None:
+    from service.writes import write
+
+    with write(app, actor="test") as w:
+        w.upsert_championship(
+            "xss-cup-2024", {"name": "<script>alert(1)</script> Cup", "series": "X", "season": 2024}
+        )
+    body = client.get("/").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Cup" in body
+
+
+def test_healthz_reports_data_version(client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.data.decode().strip() == "ok data_version=1"
+
+
+def test_unknown_page_is_a_404_page(client) -> None:
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert b"404" in response.data and b"Traceback" not in response.data
