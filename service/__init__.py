@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import cli, db, errors, http_cache, pages
+from . import cli, db, errors, http_cache, pages, tokens
 from .config import default_config
 
 
@@ -24,6 +24,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     cli.init_app(app)
+    tokens.init_app(app)
     errors.init_app(app)
     http_cache.init_app(app)
     app.register_blueprint(pages.bp)

@@ -294,3 +294,23 @@ class DataState(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     seeded: Mapped[bool] = mapped_column(default=False)
+
+
+TOKEN_PERMISSIONS = ("calendar", "results", "articles", "webhooks")
+
+
+class ApiToken(Base):
+    """A bearer token for the write API. Only a hash of the secret is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The public part of the token ("gf_<public_id>_<secret>"), used to find the row.
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    # None means every championship; otherwise a list of championship slugs.
+    championships: Mapped[list[str] | None] = mapped_column(JSON)
+    permissions: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,94 @@
+"""Read queries shared by the renderers' views: whole object graphs in a few SELECTs.
+
+Renderers are pure functions of the objects these return; they must not trigger lazy loads,
+so every relationship a renderer walks is loaded here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.strategy_options import _AbstractLoad
+
+from .models import Championship, Competitor, Entry, EntryDriver, Result, Round, Session
+
+
+def _championship_graph() -> list[_AbstractLoad]:
+    rounds = selectinload(Championship.rounds)
+    sessions = rounds.selectinload(Round.sessions)
+    results = sessions.selectinload(Session.results)
+    return [
+        rounds.joinedload(Round.circuit),
+        results.joinedload(Result.driver),
+        results.joinedload(Result.entry)
+        .selectinload(Entry.drivers)
+        .joinedload(EntryDriver.competitor),
+        selectinload(Championship.entries).joinedload(Entry.team),
+        selectinload(Championship.entries)
+        .selectinload(Entry.drivers)
+        .joinedload(EntryDriver.competitor),
+    ]
+
+
+def all_championships(session: OrmSession) -> Sequence[Championship]:
+    """Every championship with rounds, circuits, sessions, results and entries loaded."""
+    return (
+        session.scalars(
+            select(Championship)
+            .options(*_championship_graph())
+            .order_by(Championship.season.desc(), Championship.name)
+        )
+        .unique()
+        .all()
+    )
+
+
+def championship_by_slug(session: OrmSession, slug: str) -> Championship | None:
+    """One championship with its whole graph loaded, or None."""
+    return (
+        session.scalars(
+            select(Championship).where(Championship.slug == slug).options(*_championship_graph())
+        )
+        .unique()
+        .one_or_none()
+    )
+
+
+def round_by_number(session: OrmSession, slug: str, number: int) -> Round | None:
+    """One round of a championship, with the championship's graph loaded, or None."""
+    championship = championship_by_slug(session, slug)
+    if championship is None:
+        return None
+    return next((r for r in championship.rounds if r.number == number), None)
+
+
+def competitor_by_slug(session: OrmSession, slug: str) -> Competitor | None:
+    """A competitor, or None."""
+    return session.scalar(select(Competitor).where(Competitor.slug == slug))
+
+
+def championships_of(session: OrmSession, competitor: Competitor) -> Sequence[Championship]:
+    """The championships a competitor is entered in, each with its whole graph loaded."""
+    entered = (
+        select(Entry.championship_id)
+        .join(EntryDriver, EntryDriver.entry_id == Entry.id)
+        .where(EntryDriver.competitor_id == competitor.id)
+    )
+    return (
+        session.scalars(
+            select(Championship)
+            .where(Championship.id.in_(entered))
+            .options(*_championship_graph())
+            .order_by(Championship.season.desc(), Championship.name)
+        )
+        .unique()
+        .all()
+    )
+
+
+def all_competitors(session: OrmSession) -> Sequence[Competitor]:
+    """Every competitor, by name."""
+    return session.scalars(select(Competitor).order_by(Competitor.name)).all()
