@@ -181,14 +181,28 @@ class Writer:
 
     # -- registries --------------------------------------------------------------------
 
+    def _upsert_slugged(
+        self,
+        model: type[Any],
+        slug: str,
+        fields: dict[str, Any],
+        entity: str,
+        key: str,
+        championship: str | None = None,
+    ) -> tuple[Any, Change | None, bool]:
+        """Create or update an object identified by its slug alone."""
+        _require(rules.check_slug(slug), "slug")
+        obj = self._by_slug(model, slug)
+        created = obj is None
+        obj = obj or model(slug=slug)
+        return obj, self._apply(obj, fields, entity, key, championship, created), created
+
     def upsert_circuit(self, slug: str, fields: dict[str, Any]) -> Circuit:
         """Create or update a circuit by slug."""
-        _require(rules.check_slug(slug), "slug")
         _require(rules.check_zone(fields["timezone"]), "timezone")
-        circuit = self._by_slug(Circuit, slug)
-        created = circuit is None
-        circuit = circuit or Circuit(slug=slug)
-        change = self._apply(circuit, fields, "circuit", f"circuits/{slug}", None, created)
+        circuit, change, created = self._upsert_slugged(
+            Circuit, slug, fields, "circuit", f"circuits/{slug}"
+        )
         if change and not created and {"timezone", "name", "locality"} & set(change.after or {}):
             # Moving a circuit's zone moves every session there: their SEQUENCE must go up.
             for round_ in self.session.scalars(select(Round).where(Round.circuit == circuit)):
@@ -199,32 +213,19 @@ class Writer:
 
     def upsert_team(self, slug: str, fields: dict[str, Any]) -> Team:
         """Create or update a team by slug."""
-        _require(rules.check_slug(slug), "slug")
-        team = self._by_slug(Team, slug)
-        created = team is None
-        team = team or Team(slug=slug)
-        self._apply(team, fields, "team", f"teams/{slug}", None, created)
-        return team
+        return self._upsert_slugged(Team, slug, fields, "team", f"teams/{slug}")[0]
 
     def upsert_competitor(self, slug: str, fields: dict[str, Any]) -> Competitor:
         """Create or update a competitor (driver) by slug."""
-        _require(rules.check_slug(slug), "slug")
-        competitor = self._by_slug(Competitor, slug)
-        created = competitor is None
-        competitor = competitor or Competitor(slug=slug)
-        self._apply(competitor, fields, "competitor", f"competitors/{slug}", None, created)
-        return competitor
+        return self._upsert_slugged(Competitor, slug, fields, "competitor", f"competitors/{slug}")[
+            0
+        ]
 
     # -- championships -----------------------------------------------------------------
 
     def upsert_championship(self, slug: str, fields: dict[str, Any]) -> Championship:
         """Create or update a championship by slug."""
-        _require(rules.check_slug(slug), "slug")
-        championship = self._by_slug(Championship, slug)
-        created = championship is None
-        championship = championship or Championship(slug=slug)
-        self._apply(championship, fields, "championship", slug, slug, created)
-        return championship
+        return self._upsert_slugged(Championship, slug, fields, "championship", slug, slug)[0]
 
     def upsert_entry(
         self,
@@ -351,10 +352,11 @@ class Writer:
         session = self.session.scalar(
             select(Session).where(Session.round == round_, Session.slug == slug)
         )
+        # Build the key before creating the row: attaching it to the round autoflushes.
+        key = f"{round_.championship.slug}/{round_.number}/{slug}"
         created = session is None
         session = session or Session(round=round_, slug=slug, revision=0)
         values = {**fields, "kind": kind, "status": status}
-        key = f"{round_.championship.slug}/{round_.number}/{slug}"
         if created:
             session.updated_at = self.now
             self._apply(session, values, "session", key, round_.championship.slug, True)
