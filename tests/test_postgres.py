@@ -1,0 +1,120 @@
+"""The same store on a real PostgreSQL: migrations, first-start seed, import, concurrent writes.
+
+`.ci/run` starts a throw-away server and sets GRIDFEED_TEST_POSTGRES_URL; without it these
+tests skip (and say so), since there is nothing to connect to.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from service import create_app
+from service.db import alembic_config, get_store
+
+from .conftest import DATA_DIR
+from .helpers import copy_data, edit_yaml, store_counts
+
+PG_URL = os.environ.get("GRIDFEED_TEST_POSTGRES_URL")
+pytestmark = pytest.mark.skipif(not PG_URL, reason="GRIDFEED_TEST_POSTGRES_URL is not set")
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"gridfeed_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _app(url: str, **overrides):
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": url,
+            "DATA_DIR": str(DATA_DIR),
+            "FEED_DOMAIN": "gridfeed.test",
+            **overrides,
+        }
+    )
+
+
+def test_first_start_migrates_and_seeds_postgres(pg_database: str) -> None:
+    app = _app(pg_database)
+    command.check(alembic_config(get_store(app).engine))
+    client = app.test_client()
+    assert client.get("/healthz").data == b"ok data_version=1\n"
+    home = client.get("/").get_data(as_text=True)
+    assert "GT4 European Series 2023" in home and "Jessica Bäckman" in home
+    get_store(app).engine.dispose()
+
+
+def test_import_is_idempotent_and_all_or_nothing_on_postgres(
+    pg_database: str, tmp_path: Path
+) -> None:
+    app = _app(pg_database)
+    runner = app.test_cli_runner()
+    before = store_counts(app)
+    again = runner.invoke(args=["data", "import", str(DATA_DIR)])
+    assert again.exit_code == 0 and "0 change(s)" in again.output
+    data = copy_data(tmp_path / "data")
+    edit_yaml(
+        data / "championships/gt4-european-series-2023.yaml",
+        lambda doc: doc["rounds"][0].update(end="2023-04-01"),
+    )
+    failed = runner.invoke(args=["data", "import", str(data)])
+    assert failed.exit_code == 1 and "rounds[0].end" in failed.output
+    assert store_counts(app) == before
+    get_store(app).engine.dispose()
+
+
+def test_concurrent_writers_get_distinct_versions_on_postgres(pg_database: str) -> None:
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from service.models import Championship, Round
+    from service.writes import write
+
+    app = _app(pg_database)
+    _, version = store_counts(app)
+    errors: list[BaseException] = []
+
+    def add(slug: str) -> None:
+        try:
+            with write(app, actor=slug) as w:
+                champ = w.session.scalar(
+                    select(Championship).where(Championship.slug == "gt4-european-series-2023")
+                )
+                round_ = w.session.scalar(
+                    select(Round).where(Round.championship == champ, Round.number == 3)
+                )
+                w.upsert_session(
+                    round_, slug, {"name": slug, "kind": "test", "local_date": dt.date(2023, 6, 30)}
+                )
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=add, args=(f"test-{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors
+    assert store_counts(app)[1] == version + 4
+    get_store(app).engine.dispose()
