@@ -45,6 +45,11 @@ from .models import (
     Team,
 )
 
+# The fields that make up "when and whether" a session or round happens. A change to any of
+# them records all of them, so schedule-change entries can be described from the record alone.
+SESSION_SCHEDULE_FIELDS = ("local_date", "local_time", "duration_minutes", "status")
+ROUND_SCHEDULE_FIELDS = ("start_date", "end_date", "status", "circuit")
+
 
 class WriteError(ValueError):
     """A change that breaks a domain rule. ``field`` names what is at fault."""
@@ -151,7 +156,14 @@ class Writer:
         championship: str | None,
         created: bool,
         on_change: Callable[[Any], None] | None = None,
+        context: tuple[str, ...] = (),
     ) -> Change | None:
+        """Write ``fields`` to ``obj`` and record what changed.
+
+        When any of the ``context`` fields changed, all of them go into before and after, so
+        that a change entry can be described on its own later ("moved from Sun 2 July 14:00
+        to 15:30" needs the date even when only the time changed).
+        """
         if created:
             for name, value in fields.items():
                 setattr(obj, name, value)
@@ -170,6 +182,10 @@ class Writer:
                 setattr(obj, name, value)
         if not after:
             return None
+        if context and set(after) & set(context):
+            for name in context:
+                if name not in after:
+                    before[name] = after[name] = getattr(obj, name)
         if on_change:
             on_change(obj)
         self.session.flush()
@@ -325,7 +341,14 @@ class Writer:
             self._apply(round_, values, "round", key, championship.slug, True)
             return round_
         change = self._apply(
-            round_, values, "round", key, championship.slug, False, on_change=self._touch
+            round_,
+            values,
+            "round",
+            key,
+            championship.slug,
+            False,
+            on_change=self._touch,
+            context=ROUND_SCHEDULE_FIELDS,
         )
         if change is not None and round_.circuit_id != circuit_before:
             for s in round_.sessions:
@@ -369,6 +392,7 @@ class Writer:
             round_.championship.slug,
             False,
             on_change=self._touch,
+            context=SESSION_SCHEDULE_FIELDS,
         )
         return session
 

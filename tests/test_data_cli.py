@@ -241,11 +241,18 @@ def test_moving_one_session_records_exactly_one_change(app, runner, tmp_path: Pa
         "updated",
     )
     assert change.actor == "import:press-office"
-    assert change.before == {"local_date": None, "local_time": None, "duration_minutes": None}
+    # The whole schedule of the session is recorded, the unchanged status included.
+    assert change.before == {
+        "local_date": None,
+        "local_time": None,
+        "duration_minutes": None,
+        "status": "scheduled",
+    }
     assert change.after == {
         "local_date": "2023-06-04",
         "local_time": "14:00",
         "duration_minutes": 60,
+        "status": "scheduled",
     }
     assert change.championship == "gt4-european-series-2023"
     assert change.data_version == version_before + 1
