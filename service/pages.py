@@ -7,9 +7,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
+from . import queries
 from .db import data_version, ping, read_session
 from .feed_links import feed_links
-from .models import Championship, Competitor, Round
+from .markup import markdown_to_html
+from .models import Article, Championship, Competitor, Round
+from .news import result_line_text, results_table
+from .timing import describe_local, session_time
 
 bp = Blueprint("pages", __name__)
 
@@ -30,6 +34,57 @@ def home() -> str:
         competitors=competitors,
         feed_links=feed_links,
     )
+
+
+def _page(template: str, **context: object) -> str:
+    return render_template(
+        template,
+        feed_links=feed_links,
+        session_time=session_time,
+        describe_local=describe_local,
+        results_table=results_table,
+        result_line_text=result_line_text,
+        **context,
+    )
+
+
+@bp.get("/championships/<slug>")
+def championship(slug: str) -> str:
+    """A championship's calendar, entries and results."""
+    found = queries.championship_by_slug(read_session(), slug)
+    if found is None:
+        abort(404, description=f"no championship {slug!r}")
+    return _page("championship.html", championship=found)
+
+
+@bp.get("/championships/<slug>/rounds/<int:number>")
+def round_page(slug: str, number: int) -> str:
+    """One round: sessions in local and UTC time, with results tables."""
+    found = queries.round_by_number(read_session(), slug, number)
+    if found is None:
+        abort(404, description=f"no round {number} in championship {slug!r}")
+    return _page("round.html", round=found, championship=found.championship)
+
+
+@bp.get("/competitors/<slug>")
+def competitor(slug: str) -> str:
+    """A competitor's championships, sessions and results."""
+    session = read_session()
+    found = queries.competitor_by_slug(session, slug)
+    if found is None:
+        abort(404, description=f"no competitor {slug!r}")
+    return _page(
+        "competitor.html", competitor=found, championships=queries.championships_of(session, found)
+    )
+
+
+@bp.get("/news/<slug>")
+def article(slug: str) -> str:
+    """One published article, its Markdown rendered and sanitised."""
+    found = read_session().scalar(select(Article).where(Article.slug == slug))
+    if found is None or found.status != "published":
+        abort(404, description=f"no published article {slug!r}")
+    return _page("article.html", article=found, body_html=markdown_to_html(found.body_markdown))
 
 
 @bp.get("/healthz")

@@ -81,3 +81,60 @@ def test_unknown_page_is_a_404_page(client) -> None:
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert b"404" in response.data and b"Traceback" not in response.data
+
+
+def test_round_page_shows_sessions_tbc_and_results(client) -> None:
+    response = client.get("/championships/gt4-european-series-2023/rounds/2")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    page = _parse(html)
+    text = " ".join(" ".join(page.text).split())
+    assert "Round 2: Circuit Paul Ricard" in text
+    assert "Sat 3 June, time TBC (morning)" in text
+    assert "Sat 3 June, time TBC (afternoon)" in text
+    assert "date and time TBC" in text  # the practice sessions and race 2: no day stated
+    assert "57 cars" in text
+    assert "Retired on lap 1 after an incident damaged the front of the car." in text
+    assert "DNS (did not start)" in text
+    assert {a["href"] for a in page.alternates} >= {
+        "/championships/gt4-european-series-2023/calendar.ics",
+        "/championships/gt4-european-series-2023/news.atom",
+    }
+
+
+def test_championship_and_competitor_pages(client) -> None:
+    championship = client.get("/championships/gt4-european-series-2023")
+    assert championship.status_code == 200
+    text = " ".join(" ".join(_parse(championship.get_data(as_text=True)).text).split())
+    assert "29 September – 1 October 2023" in text and "Aston Martin Vantage GT4" in text
+    competitor = client.get("/competitors/andreas-backman")
+    page = _parse(competitor.get_data(as_text=True))
+    text = " ".join(" ".join(page.text).split())
+    assert "ADAC GT4 Germany 2023" in text and "GT4 European Series 2023" in text
+    assert "shared with Jessica Bäckman" in text
+    assert "13th" in text  # his qualifying 2
+    assert {a["href"] for a in page.alternates} >= {
+        "/competitors/andreas-backman/calendar.ics",
+        "/competitors/andreas-backman/news.rss",
+    }
+
+
+def test_article_page(client) -> None:
+    response = client.get("/news/tough-weekend-for-the-backman-siblings-in-france")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "<h1>Tough weekend for the Bäckman siblings in France</h1>" in html
+    assert "<h2>Andreas and Jessica’s results</h2>" in html
+    assert 'href="https://www.mynewsdesk.com/se/ja-backman/images"' in html
+
+
+def test_unknown_pages_are_404s(client) -> None:
+    for url in (
+        "/championships/nope",
+        "/championships/gt4-european-series-2023/rounds/9",
+        "/competitors/nope",
+        "/news/nope",
+    ):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert b"Traceback" not in response.data
