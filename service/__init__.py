@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import cli, db, errors, feed_views, http_cache, pages, tokens
+from . import api, cli, db, errors, feed_views, http_cache, pages, tokens
 from .config import default_config
 
 
@@ -29,4 +29,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     http_cache.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(feed_views.bp)
+    api.init_app(app)
     return app

@@ -71,6 +71,9 @@ def write(
 ) -> Iterator[Writer]:
     """Open one write transaction; commit on success, roll back everything on any error."""
     with write_session(app) as session:
+        # Serialise writers on the data-state row (PostgreSQL; SQLite already holds its write
+        # lock from BEGIN IMMEDIATE), so a read-check-write such as If-Match cannot interleave.
+        session.execute(select(DataState.id).where(DataState.id == 1).with_for_update())
         writer = Writer(session, actor, now or utc_now())
         yield writer
         session.flush()
