@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.synthetic import build, scratch_app  # noqa: E402
-from service.http_cache import EXTENSION  # noqa: E402
+from benchmarks.synthetic import build, scratch_app
+from service.http_cache import EXTENSION
 
 
 def measure(action: Callable[[], object], repeat: int) -> tuple[float, float, float]:

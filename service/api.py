@@ -39,8 +39,11 @@ def _flatten(messages: Any, path: str = "") -> list[dict[str, str]]:
             if key in {"json", "query", "querystring", "headers"} and not path:
                 out.extend(_flatten(value, ""))
                 continue
-            name = f"{path}[{key}]" if isinstance(key, int) else (
-                f"{path}.{key}" if path else str(key))
+            name = (
+                f"{path}[{key}]"
+                if isinstance(key, int)
+                else (f"{path}.{key}" if path else str(key))
+            )
             out.extend(_flatten(value, name))
         return out
     if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
@@ -64,8 +67,9 @@ def _handle_api_http(exc: HTTPException) -> Response:
         title = "Bad Request" if in_query else exc.name
         response = problem(status, title, detail, errors=errors)
     else:
-        response = problem(exc.code or 500, exc.name, data.get("message") or exc.description
-                           or exc.name)
+        response = problem(
+            exc.code or 500, exc.name, data.get("message") or exc.description or exc.name
+        )
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
@@ -87,20 +91,31 @@ def _handle_not_found(exc: NotFoundError) -> Response:
 
 
 def _handle_write_error(exc: WriteError) -> Response:
-    return problem(422, "Unprocessable Content", f"{exc.field}: {exc.message}",
-                   errors=[{"field": exc.field, "message": exc.message}])
+    return problem(
+        422,
+        "Unprocessable Content",
+        f"{exc.field}: {exc.message}",
+        errors=[{"field": exc.field, "message": exc.message}],
+    )
 
 
 def _require_json_body() -> Response | None:
     if request.method in WRITE_METHODS and request.path.startswith(PREFIX):
-        if request.content_length and request.content_length > current_app.config[
-                "MAX_CONTENT_LENGTH"]:
-            return problem(413, "Content Too Large",
-                           f"the body is larger than {current_app.config['MAX_CONTENT_LENGTH']} "
-                           "bytes")
+        if (
+            request.content_length
+            and request.content_length > current_app.config["MAX_CONTENT_LENGTH"]
+        ):
+            return problem(
+                413,
+                "Content Too Large",
+                f"the body is larger than {current_app.config['MAX_CONTENT_LENGTH']} bytes",
+            )
         if not request.is_json:
-            return problem(415, "Unsupported Media Type",
-                           "send the body as JSON with Content-Type: application/json")
+            return problem(
+                415,
+                "Unsupported Media Type",
+                "send the body as JSON with Content-Type: application/json",
+            )
     return None
 
 
@@ -116,11 +131,16 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("OPENAPI_VERSION", "3.1.0")
     app.config.setdefault("OPENAPI_URL_PREFIX", PREFIX)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
-    app.config.setdefault("API_SPEC_OPTIONS", {
-        "info": {"description": "Championship calendars, results and news. Reads are public; "
-                                "writes need a bearer token (flask tokens create)."},
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-    })
+    app.config.setdefault(
+        "API_SPEC_OPTIONS",
+        {
+            "info": {
+                "description": "Championship calendars, results and news. Reads are public; "
+                "writes need a bearer token (flask tokens create)."
+            },
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        },
+    )
     api = Api(app)
     app.extensions[EXTENSION] = api
     api.register_blueprint(api_read.blp)
@@ -138,10 +158,16 @@ def _docs_page() -> str:
     """A human page for the OpenAPI document, rendered on the server (no JavaScript)."""
     spec = current_app.extensions[EXTENSION].spec.to_dict()
     operations = [
-        (path, method.upper(), op.get("summary") or "", op.get("description") or "",
-         bool(op.get("security")))
+        (
+            path,
+            method.upper(),
+            op.get("summary") or "",
+            op.get("description") or "",
+            bool(op.get("security")),
+        )
         for path, item in sorted(spec.get("paths", {}).items())
-        for method, op in item.items() if method in {"get", "post", "put", "patch", "delete"}
+        for method, op in item.items()
+        if method in {"get", "post", "put", "patch", "delete"}
     ]
     return render_template("api_docs.html", spec=spec, operations=operations)
 
@@ -155,8 +181,9 @@ def etag_of(data: Any) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None,
-                  etag: bool = True) -> Response:
+def json_response(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None, etag: bool = True
+) -> Response:
     """A JSON response with CORS, an ETag of the data, and 304s on GET."""
     body = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
     response = Response(body, status=status, content_type="application/json")
@@ -175,13 +202,18 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 def check_if_match(current: Any) -> None:
     """Enforce optimistic locking: 428 without If-Match, 412 when it is stale."""
     if not request.headers.get("If-Match"):
-        raise PreconditionError(428, "Precondition Required",
-                                "send If-Match with the ETag you last read, so that no one "
-                                "else's edit is overwritten")
+        raise PreconditionError(
+            428,
+            "Precondition Required",
+            "send If-Match with the ETag you last read, so that no one else's edit is overwritten",
+        )
     if not request.if_match.contains(etag_of(current)) and not request.if_match.star_tag:
-        raise PreconditionError(412, "Precondition Failed",
-                                "the resource changed since you read it; fetch it again, "
-                                "reapply your edit and retry with the new ETag")
+        raise PreconditionError(
+            412,
+            "Precondition Failed",
+            "the resource changed since you read it; fetch it again, "
+            "reapply your edit and retry with the new ETag",
+        )
 
 
 class PreconditionError(Exception):
@@ -192,8 +224,12 @@ class PreconditionError(Exception):
         self.status, self.title, self.detail = status, title, detail
 
 
-def paginate(items: Sequence[dict[str, Any]], key: Callable[[dict[str, Any]], list[Any]],
-             limit: int, cursor: str | None) -> dict[str, Any]:
+def paginate(
+    items: Sequence[dict[str, Any]],
+    key: Callable[[dict[str, Any]], list[Any]],
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
     """A stable keyset page: items after ``cursor`` in ``key`` order, and the next link."""
     ordered = sorted(items, key=key)
     if cursor:
@@ -260,10 +296,17 @@ def perform_write(
         with write(actor=principal.actor) as writer:
             status, body, location = action(writer)
             if key:
-                writer.session.add(IdempotencyRecord(
-                    token_id=principal.token_id, key=key, request_hash=request_hash,
-                    status_code=status, response_body=json.dumps(body), location=location,
-                    created_at=dt.datetime.now(dt.UTC)))
+                writer.session.add(
+                    IdempotencyRecord(
+                        token_id=principal.token_id,
+                        key=key,
+                        request_hash=request_hash,
+                        status_code=status,
+                        response_body=json.dumps(body),
+                        location=location,
+                        created_at=dt.datetime.now(dt.UTC),
+                    )
+                )
     except PreconditionError as exc:
         return problem(exc.status, exc.title, exc.detail)
     except IntegrityError:
@@ -277,17 +320,24 @@ def perform_write(
 
 def _replay(principal: Principal, key: str, request_hash: str) -> Response | None:
     with get_store().sessions() as session:
-        record = session.scalar(select(IdempotencyRecord).where(
-            IdempotencyRecord.token_id == principal.token_id, IdempotencyRecord.key == key))
+        record = session.scalar(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.token_id == principal.token_id, IdempotencyRecord.key == key
+            )
+        )
     if record is None:
         return None
     if record.request_hash != request_hash:
-        return problem(422, "Unprocessable Content",
-                       "this Idempotency-Key was already used for a different request; use a "
-                       "new key for a new request",
-                       errors=[{"field": "Idempotency-Key", "message": "reused"}])
+        return problem(
+            422,
+            "Unprocessable Content",
+            "this Idempotency-Key was already used for a different request; use a "
+            "new key for a new request",
+            errors=[{"field": "Idempotency-Key", "message": "reused"}],
+        )
     headers = {"Idempotent-Replayed": "true"}
     if record.location:
         headers["Location"] = record.location
-    return json_response(json.loads(record.response_body), status=record.status_code,
-                         headers=headers)
+    return json_response(
+        json.loads(record.response_body), status=record.status_code, headers=headers
+    )

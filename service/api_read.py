@@ -43,9 +43,12 @@ from .representations import (
 )
 from .timing import session_time
 
-blp = Blueprint("api_read", __name__, url_prefix="/api/v1",
-                description="Public reads: championships, rounds, sessions, results, "
-                            "competitors, articles.")
+blp = Blueprint(
+    "api_read",
+    __name__,
+    url_prefix="/api/v1",
+    description="Public reads: championships, rounds, sessions, results, competitors, articles.",
+)
 
 
 def _championship(slug: str) -> Any:
@@ -71,8 +74,12 @@ def _session(slug: str, number: int, session_slug: str) -> Session:
 
 def _competitor_entries(competitor: Competitor) -> list[Entry]:
     session = read_session()
-    return [e for ch in queries.championships_of(session, competitor) for e in ch.entries
-            if competitor in e.competitors]
+    return [
+        e
+        for ch in queries.championships_of(session, competitor)
+        for e in ch.entries
+        if competitor in e.competitors
+    ]
 
 
 def _sessions_in_scope(championship: str | None, competitor: str | None) -> list[Session]:
@@ -90,8 +97,7 @@ def _sessions_in_scope(championship: str | None, competitor: str | None) -> list
 
 
 def _session_key(item: dict[str, Any]) -> list[Any]:
-    return [item["local_date"] or "9999-12-31", item["championship"], item["round"],
-            item["slug"]]
+    return [item["local_date"] or "9999-12-31", item["championship"], item["round"], item["slug"]]
 
 
 # -- championships and rounds ---------------------------------------------------------------
@@ -102,10 +108,14 @@ def _session_key(item: dict[str, Any]) -> list[Any]:
 @blp.response(200, ChampionshipPage)
 def list_championships(args: dict[str, Any]) -> Response:
     """List championships (newest season first)."""
-    items = [championship_dict(c) for c in queries.all_championships(read_session())
-             if args.get("season") in (None, c.season)]
-    return page_response(paginate(items, lambda c: [-c["season"], c["slug"]], args["limit"],
-                                  args["cursor"]))
+    items = [
+        championship_dict(c)
+        for c in queries.all_championships(read_session())
+        if args.get("season") in (None, c.season)
+    ]
+    return page_response(
+        paginate(items, lambda c: [-c["season"], c["slug"]], args["limit"], args["cursor"])
+    )
 
 
 @blp.route("/championships/<slug>", methods=["GET"])
@@ -131,16 +141,16 @@ def get_round(slug: str, number: int) -> Response:
     return respond(round_dict(_round(slug, number)))
 
 
-@blp.route("/championships/<slug>/rounds/<int:number>/sessions/<session_slug>",
-           methods=["GET"])
+@blp.route("/championships/<slug>/rounds/<int:number>/sessions/<session_slug>", methods=["GET"])
 @blp.response(200, SessionOut)
 def get_session(slug: str, number: int, session_slug: str) -> Response:
     """One session: local time, zone and UTC instant (nulls and time_tbc when unknown)."""
     return respond(session_dict(_session(slug, number, session_slug)))
 
 
-@blp.route("/championships/<slug>/rounds/<int:number>/sessions/<session_slug>/results",
-           methods=["GET"])
+@blp.route(
+    "/championships/<slug>/rounds/<int:number>/sessions/<session_slug>/results", methods=["GET"]
+)
 @blp.response(200, ResultsOut)
 def get_results(slug: str, number: int, session_slug: str) -> Response:
     """The results of one session (status "none" until published)."""
@@ -169,8 +179,11 @@ def list_sessions(args: dict[str, Any]) -> Response:
             st = session_time(s)
             # Untimed sessions count as upcoming until their day (or round) is over.
             last_day = day or s.round.end_date
-            if s.status == "cancelled" or (st.start_utc and st.start_utc < now) or (
-                    not st.timed and last_day < now.date()):
+            if (
+                s.status == "cancelled"
+                or (st.start_utc and st.start_utc < now)
+                or (not st.timed and last_day < now.date())
+            ):
                 continue
         selected.append(session_dict(s))
     return page_response(paginate(selected, _session_key, args["limit"], args["cursor"]))
@@ -186,12 +199,12 @@ def list_results(args: dict[str, Any]) -> Response:
     for s in _sessions_in_scope(args.get("championship"), competitor):
         if s.results_status == "none" or (args.get("kind") and s.kind != args["kind"]):
             continue
-        if competitor and not any(competitor in [c.slug for c in r.credited]
-                                  for r in s.results):
+        if competitor and not any(competitor in [c.slug for c in r.credited] for r in s.results):
             continue
         items.append(results_dict(s))
-    return page_response(paginate(items, lambda r: _session_key(r["session"]), args["limit"],
-                                  args["cursor"]))
+    return page_response(
+        paginate(items, lambda r: _session_key(r["session"]), args["limit"], args["cursor"])
+    )
 
 
 # -- competitors and articles ---------------------------------------------------------------
@@ -202,8 +215,9 @@ def list_results(args: dict[str, Any]) -> Response:
 @blp.response(200, CompetitorPage)
 def list_competitors(args: dict[str, Any]) -> Response:
     """Competitors (drivers) with their entries."""
-    items = [competitor_dict(c, _competitor_entries(c))
-             for c in queries.all_competitors(read_session())]
+    items = [
+        competitor_dict(c, _competitor_entries(c)) for c in queries.all_competitors(read_session())
+    ]
     return page_response(paginate(items, lambda c: [c["slug"]], args["limit"], args["cursor"]))
 
 
@@ -224,12 +238,16 @@ def list_articles(args: dict[str, Any]) -> Response:
     """Published articles, newest first, filtered by championship or competitor."""
     articles = read_session().scalars(select(Article).where(Article.status == "published"))
     items = [
-        article_dict(a) for a in articles
+        article_dict(a)
+        for a in articles
         if (not args.get("championship") or args["championship"] in a.championships)
         and (not args.get("competitor") or args["competitor"] in a.competitors)
     ]
-    return page_response(paginate(
-        items, lambda a: [-_epoch(a["published_at"]), a["slug"]], args["limit"], args["cursor"]))
+    return page_response(
+        paginate(
+            items, lambda a: [-_epoch(a["published_at"]), a["slug"]], args["limit"], args["cursor"]
+        )
+    )
 
 
 def _epoch(stamp: str) -> float:

@@ -186,8 +186,10 @@ class ArticleOut(Schema):
 def page_of(item: type[Schema], name: str) -> type[Schema]:
     """A page schema: ``items`` of ``item`` plus the ``next`` page's URL."""
     return Schema.from_dict(
-        {"items": fields.List(fields.Nested(item), required=True),
-         "next": fields.String(allow_none=True, required=True)},
+        {
+            "items": fields.List(fields.Nested(item), required=True),
+            "next": fields.String(allow_none=True, required=True),
+        },
         name=name,
     )
 
@@ -262,10 +264,12 @@ class ResultLineIn(StrictSchema):
 
 
 class ResultsIn(StrictSchema):
-    status = fields.String(load_default="published",
-                          validate=validate.OneOf(("published", "withdrawn")))
-    lines = fields.List(fields.Nested(ResultLineIn), required=True,
-                        validate=validate.Length(max=1000))
+    status = fields.String(
+        load_default="published", validate=validate.OneOf(("published", "withdrawn"))
+    )
+    lines = fields.List(
+        fields.Nested(ResultLineIn), required=True, validate=validate.Length(max=1000)
+    )
     note = _text()
 
 
@@ -282,8 +286,14 @@ class ArticleUpdate(StrictSchema):
     published_at = fields.AwareDateTime()
     status = fields.String(validate=validate.OneOf(ARTICLE_STATUSES))
     championships = fields.List(fields.String(validate=SLUG))
-    rounds = fields.List(fields.String(validate=validate.Regexp(
-        r"^[a-z0-9]+(?:-[a-z0-9]+)*/[1-9][0-9]*$", error="must be 'championship-slug/number'")))
+    rounds = fields.List(
+        fields.String(
+            validate=validate.Regexp(
+                r"^[a-z0-9]+(?:-[a-z0-9]+)*/[1-9][0-9]*$",
+                error="must be 'championship-slug/number'",
+            )
+        )
+    )
     competitors = fields.List(fields.String(validate=SLUG))
     links = fields.List(fields.Nested(LinkIn))
 

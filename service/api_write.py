@@ -43,9 +43,13 @@ from .representations import (
 from .tokens import authenticate
 from .writes import WriteError, Writer
 
-blp = Blueprint("api_write", __name__, url_prefix="/api/v1",
-                description="Writes: need `Authorization: Bearer <token>`. Updates need "
-                            "`If-Match`; POSTs take an `Idempotency-Key`.")
+blp = Blueprint(
+    "api_write",
+    __name__,
+    url_prefix="/api/v1",
+    description="Writes: need `Authorization: Bearer <token>`. Updates need "
+    "`If-Match`; POSTs take an `Idempotency-Key`.",
+)
 SECURITY = [{"bearer": []}]
 WRITE_DOC = {"security": SECURITY}
 ERRORS = (400, 401, 403, 404, 412, 413, 415, 422, 428)
@@ -65,16 +69,18 @@ def _find(writer: Writer, model: type[Any], slug: str, what: str) -> Any:
 
 
 def _round(writer: Writer, championship: Championship, number: int) -> Round:
-    found = writer.session.scalar(select(Round).where(Round.championship == championship,
-                                                      Round.number == number))
+    found = writer.session.scalar(
+        select(Round).where(Round.championship == championship, Round.number == number)
+    )
     if found is None:
         raise NotFoundError("round", f"no round {number} in championship {championship.slug!r}")
     return found
 
 
 def _session(writer: Writer, round_: Round, slug: str) -> Session:
-    found = writer.session.scalar(select(Session).where(Session.round == round_,
-                                                        Session.slug == slug))
+    found = writer.session.scalar(
+        select(Session).where(Session.round == round_, Session.slug == slug)
+    )
     if found is None:
         raise NotFoundError("session", f"no session {slug!r} in round {round_.number}")
     return found
@@ -137,10 +143,12 @@ def _round_fields(w: Writer, current: Round | None, args: dict[str, Any]) -> dic
         "start_date": args.get("start_date") or current.start_date,
         "end_date": args.get("end_date") or current.end_date,
         "status": args.get("status") or getattr(current, "status", "scheduled"),
-        "field_size": args["field_size"] if "field_size" in args else getattr(
-            current, "field_size", None),
+        "field_size": args["field_size"]
+        if "field_size" in args
+        else getattr(current, "field_size", None),
         "note": args["note"] if "note" in args else getattr(current, "note", None),
-        "circuit": _find(w, Circuit, args["circuit"], "circuit") if "circuit" in args
+        "circuit": _find(w, Circuit, args["circuit"], "circuit")
+        if "circuit" in args
         else current.circuit,
     }
     return fields
@@ -156,8 +164,9 @@ def create_round(args: dict[str, Any], slug: str) -> Response:
 
     def action(w: Writer) -> tuple[int, Any, str]:
         championship = _find(w, Championship, slug, "championship")
-        if w.session.scalar(select(Round).where(Round.championship == championship,
-                                                Round.number == args["number"])):
+        if w.session.scalar(
+            select(Round).where(Round.championship == championship, Round.number == args["number"])
+        ):
             raise WriteError("number", f"round {args['number']} already exists; PATCH it")
         created = w.upsert_round(championship, args["number"], _round_fields(w, None, args))
         body = round_dict(created)
@@ -186,8 +195,15 @@ def update_round(args: dict[str, Any], slug: str, number: int) -> Response:
 
 # -- sessions -----------------------------------------------------------------------------
 
-_SESSION_FIELDS = ("name", "kind", "local_date", "local_time", "duration_minutes", "time_note",
-                   "status")
+_SESSION_FIELDS = (
+    "name",
+    "kind",
+    "local_date",
+    "local_time",
+    "duration_minutes",
+    "time_note",
+    "status",
+)
 
 
 def _session_fields(current: Session | None, args: dict[str, Any]) -> dict[str, Any]:
@@ -213,8 +229,9 @@ def create_session(args: dict[str, Any], slug: str, number: int) -> Response:
 
     def action(w: Writer) -> tuple[int, Any, str]:
         round_ = _round(w, _find(w, Championship, slug, "championship"), number)
-        if w.session.scalar(select(Session).where(Session.round == round_,
-                                                  Session.slug == args["slug"])):
+        if w.session.scalar(
+            select(Session).where(Session.round == round_, Session.slug == args["slug"])
+        ):
             raise WriteError("slug", f"session {args['slug']!r} already exists; PATCH it")
         fields = _session_fields(None, args)
         fields["position"] = len(round_.sessions)
@@ -225,8 +242,7 @@ def create_session(args: dict[str, Any], slug: str, number: int) -> Response:
     return perform_write(principal, action)
 
 
-@blp.route("/championships/<slug>/rounds/<int:number>/sessions/<session_slug>",
-           methods=["PATCH"])
+@blp.route("/championships/<slug>/rounds/<int:number>/sessions/<session_slug>", methods=["PATCH"])
 @blp.arguments(SessionUpdate)
 @blp.response(200, SessionOut)
 @_documented
@@ -247,8 +263,9 @@ def update_session(args: dict[str, Any], slug: str, number: int, session_slug: s
 # -- results ------------------------------------------------------------------------------
 
 
-@blp.route("/championships/<slug>/rounds/<int:number>/sessions/<session_slug>/results",
-           methods=["PUT"])
+@blp.route(
+    "/championships/<slug>/rounds/<int:number>/sessions/<session_slug>/results", methods=["PUT"]
+)
 @blp.arguments(ResultsIn)
 @blp.response(200, ResultsOut)
 @_documented
@@ -263,18 +280,20 @@ def put_results(args: dict[str, Any], slug: str, number: int, session_slug: str)
             check_if_match(results_dict(session))
         lines = []
         for index, line in enumerate(args["lines"]):
-            entry = w.session.scalar(select(Entry).where(Entry.championship == championship,
-                                                         Entry.slug == line["entry"]))
+            entry = w.session.scalar(
+                select(Entry).where(Entry.championship == championship, Entry.slug == line["entry"])
+            )
             if entry is None:
-                raise WriteError(f"lines[{index}].entry",
-                                 f"{line['entry']!r} is not entered in {slug!r}")
+                raise WriteError(
+                    f"lines[{index}].entry", f"{line['entry']!r} is not entered in {slug!r}"
+                )
             driver = None
             if line.get("driver"):
-                driver = w.session.scalar(select(Competitor).where(
-                    Competitor.slug == line["driver"]))
+                driver = w.session.scalar(
+                    select(Competitor).where(Competitor.slug == line["driver"])
+                )
                 if driver is None:
-                    raise WriteError(f"lines[{index}].driver",
-                                     f"no competitor {line['driver']!r}")
+                    raise WriteError(f"lines[{index}].driver", f"no competitor {line['driver']!r}")
             lines.append({**line, "entry": entry, "driver": driver})
         w.set_results(session, args["status"], lines, note=args.get("note"))
         return 200, results_dict(session), None
@@ -284,18 +303,32 @@ def put_results(args: dict[str, Any], slug: str, number: int, session_slug: str)
 
 # -- articles -----------------------------------------------------------------------------
 
-_ARTICLE_FIELDS = ("title", "summary", "author", "body_markdown", "published_at", "status",
-                   "championships", "rounds", "competitors", "links")
+_ARTICLE_FIELDS = (
+    "title",
+    "summary",
+    "author",
+    "body_markdown",
+    "published_at",
+    "status",
+    "championships",
+    "rounds",
+    "competitors",
+    "links",
+)
 
 
 def _check_article_scope(principal: Any, championships: list[str]) -> None:
     # A scoped token may only publish articles about its own championships.
     if principal.championships is not None and (
-            not championships or not set(championships) <= set(principal.championships)):
+        not championships or not set(championships) <= set(principal.championships)
+    ):
         from .tokens import AuthError
 
-        raise AuthError(403, f"token {principal.name!r} may only publish articles about "
-                             f"{', '.join(principal.championships)}")
+        raise AuthError(
+            403,
+            f"token {principal.name!r} may only publish articles about "
+            f"{', '.join(principal.championships)}",
+        )
 
 
 def _article_refs(w: Writer, fields: dict[str, Any]) -> None:
@@ -349,8 +382,9 @@ def update_article(args: dict[str, Any], slug: str) -> Response:
         current = _find(w, Article, slug, "article")
         _check_article_scope(principal, args.get("championships") or current.championships)
         check_if_match(article_dict(current))
-        fields = {name: args[name] if name in args else getattr(current, name)
-                  for name in _ARTICLE_FIELDS}
+        fields = {
+            name: args[name] if name in args else getattr(current, name) for name in _ARTICLE_FIELDS
+        }
         _article_refs(w, fields)
         updated = w.upsert_article(slug, fields)
         return 200, article_dict(updated), None
