@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from . import cli, db, errors, http_cache, pages, tokens
+from .calendar_views import bp as calendars_bp
 from .config import default_config
 
 
@@ -28,4 +29,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     http_cache.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(calendars_bp)
     return app

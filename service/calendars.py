@@ -1,0 +1,569 @@
+"""The iCal renderer: championships, rounds and sessions in, ``text/calendar`` bytes out.
+
+Pure functions of domain objects (no HTTP, no database). ``session_facts`` is the one place
+that decides how a session becomes a VEVENT; ``round_facts`` does the same for a round's
+all-day "weekend" event. Facts are plain, hashable values, so a rendered VEVENT can be cached
+under its facts: after a one-session change only that session's fragment is rendered again,
+and every other fragment is reused byte for byte.
+
+icalendar does the escaping, folding and value encoding of every event and of the calendar
+envelope; we only join its output. Two of its rough edges are wrapped here, once:
+
+- ``Calendar.add`` leaves NAME, X-WR-CALNAME and X-WR-CALDESC unescaped (7.3) and fails on a
+  newline in them, so calendar text properties are added as explicit ``vText``.
+- ``Timezone.from_tzinfo`` writes one observance per transition without RRULE, which Outlook
+  ignores; ``vtimezone`` writes one STANDARD and one DAYLIGHT block with RRULE instead.
+"""
+
+from __future__ import annotations
+
+import calendar as calendar_module
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+
+import pytz
+from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
+from icalendar.prop import vDuration, vText
+
+from .models import SESSION_KINDS, Championship, Competitor, Result, Round, Session
+from .timing import TIME_TBC, SessionTime, describe_local, session_time, zone
+
+PRODID = "-//gridfeed//gridfeed calendars 1.0//EN"
+WEEKEND = "weekend"
+# Every value `include=`/`exclude=` accept: the session kinds plus the round's all-day event.
+SELECTABLE_KINDS = (*SESSION_KINDS, WEEKEND)
+KIND_LABELS = {
+    "practice": "Practice",
+    "qualifying": "Qualifying",
+    "race": "Race",
+    "test": "Test",
+    "other": "Other",
+    WEEKEND: "Weekend",
+}
+# How many classified lines a championship feed shows in a session's description.
+TOP_OF_ORDER = 10
+FRAGMENTS_EXTENSION = "gridfeed.calendar_fragments"
+
+
+# -- options and settings --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalendarOptions:
+    """What a subscriber asked for. ``include`` None means every kind, present and future."""
+
+    include: frozenset[str] | None = None
+    exclude: frozenset[str] = frozenset()
+    alarms: tuple[int, ...] = ()
+    utc: bool = False
+
+    def selects(self, kind: str) -> bool:
+        """Whether events of ``kind`` (a session kind or ``weekend``) are in the feed."""
+        if kind in self.exclude:
+            return False
+        return self.include is None or kind in self.include
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """Deployment settings a calendar depends on."""
+
+    domain: str
+    base_url: str
+    refresh_minutes: int = 60
+
+
+@dataclass(frozen=True)
+class CalendarMeta:
+    """The calendar's own properties."""
+
+    name: str
+    description: str
+    source_url: str | None = None
+
+
+# -- facts: what each event says, as plain hashable values ------------------------------
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    """Everything one VEVENT says. Equal facts always render to the same bytes."""
+
+    uid: str
+    sequence: int
+    stamp: dt.datetime
+    summary: str
+    description: str
+    status: str
+    start: dt.date | dt.datetime
+    end: dt.date | dt.datetime | None
+    location: str | None = None
+    geo: tuple[float, float] | None = None
+    url: str | None = None
+    categories: tuple[str, ...] = ()
+    alarms: tuple[int, ...] = ()
+    # The zone of a timed start ("UTC" with tz=utc), so facts that differ only in how the same
+    # instant is written never share a cache entry.
+    tzid: str | None = None
+
+
+def event_uid(settings: FeedSettings, *parts: object) -> str:
+    """A permanent UID from public identifiers: ``gt4-european-series-2023.2.race-1@domain``."""
+    return ".".join(str(p) for p in parts) + "@" + settings.domain
+
+
+def round_url(settings: FeedSettings, round_: Round) -> str:
+    """The absolute URL of a round's page."""
+    return f"{settings.base_url}/championships/{round_.championship.slug}/rounds/{round_.number}"
+
+
+def short_title(championship: Championship) -> str:
+    """The championship's short name for summaries, falling back to its name."""
+    return championship.short_name or championship.name
+
+
+def location_of(round_: Round) -> str:
+    """ "Circuit Paul Ricard, Le Castellet, FR"."""
+    circuit = round_.circuit
+    return ", ".join(p for p in (circuit.name, circuit.locality, circuit.country_code) if p)
+
+
+def geo_of(round_: Round) -> tuple[float, float] | None:
+    """The circuit's coordinates, when known."""
+    circuit = round_.circuit
+    if circuit.latitude is None or circuit.longitude is None:
+        return None
+    return (circuit.latitude, circuit.longitude)
+
+
+def status_word(status: str) -> str:
+    """The word put in front of a cancelled or postponed event's summary ("" otherwise)."""
+    return f"{status.upper()}: " if status in ("cancelled", "postponed") else ""
+
+
+def session_facts(
+    session: Session,
+    options: CalendarOptions,
+    settings: FeedSettings,
+    competitor: Competitor | None = None,
+) -> EventFacts | None:
+    """How a session becomes a VEVENT. None when its day is unknown (it is then listed only
+    in the round's description).
+
+    Timed sessions start at the circuit's local time with its zone (or in UTC with
+    ``tz=utc``); a session with a day but no time is an all-day TENTATIVE entry marked
+    "(time TBC)". Cancelled and postponed sessions stay, as CANCELLED.
+    """
+    st = session_time(session)
+    if st.date is None:
+        return None
+    round_ = session.round
+    championship = round_.championship
+    summary = f"{short_title(championship)}: {session.name} – {round_.display_name}"
+    if not st.timed:
+        summary += f" ({tbc_text(session)})"
+    if round_.status == "provisional":
+        summary += " (provisional)"
+    summary = status_word(session.status) + summary
+    if session.status in ("cancelled", "postponed"):
+        status = "CANCELLED"
+    elif not st.timed or round_.status == "provisional":
+        status = "TENTATIVE"
+    else:
+        status = "CONFIRMED"
+    start: dt.date | dt.datetime
+    end: dt.date | dt.datetime | None
+    if st.timed:
+        start, end = (st.start_utc, st.end_utc) if options.utc else (st.start_local, st.end_local)
+    else:
+        start, end = st.date, st.date + dt.timedelta(days=1)
+    lines = [
+        f"{championship.name}, round {round_.number}: {round_.display_name}",
+        f"{session.name}: {session_when(session, st)}",
+    ]
+    if session.status != "scheduled":
+        lines.append(f"Status: {session.status}")
+    lines.extend(results_lines(session, competitor))
+    lines.append(round_url(settings, round_))
+    return EventFacts(
+        uid=event_uid(settings, championship.slug, round_.number, session.slug),
+        sequence=session.revision,
+        stamp=session.updated_at,
+        summary=summary,
+        description="\n".join(lines),
+        status=status,
+        start=start,
+        end=end,
+        location=location_of(round_),
+        geo=geo_of(round_),
+        url=round_url(settings, round_),
+        categories=(championship.name, KIND_LABELS.get(session.kind, session.kind)),
+        alarms=options.alarms if st.timed else (),
+        tzid=("UTC" if options.utc else st.zone) if st.timed else None,
+    )
+
+
+def tbc_text(session: Session) -> str:
+    """ "time TBC", or "time TBC, morning" when the organiser said when roughly."""
+    return f"{TIME_TBC}, {session.time_note}" if session.time_note else TIME_TBC
+
+
+def session_when(session: Session, st: SessionTime) -> str:
+    """The session's local day and time as a line of text, with the rough time if known."""
+    text = describe_local(st)
+    if st.date is not None and not st.timed and session.time_note:
+        text += f" ({session.time_note})"
+    return text
+
+
+def results_lines(session: Session, competitor: Competitor | None) -> list[str]:
+    """The results part of a session's description: the competitor's own result first (in a
+    competitor feed), then the top of the order."""
+    if session.results_status == "withdrawn":
+        return ["Results withdrawn."]
+    if session.results_status != "published" or not session.results:
+        return []
+    lines: list[str] = []
+    if competitor is not None:
+        own = [r for r in session.results if competitor in r.credited]
+        lines.extend(f"{session.name}: {result_text(r)}" for r in own)
+    ordered = sorted(session.results, key=_order_key)[:TOP_OF_ORDER]
+    lines.append("Results:")
+    lines.extend(f"{_place(r)} {_who(r)}" + (f" ({r.note})" if r.note else "") for r in ordered)
+    if session.results_note:
+        lines.append(session.results_note)
+    return lines
+
+
+def result_text(result: Result) -> str:
+    """ "P7", "DNF, retired on lap 1 ...": one result, as a fan says it."""
+    head = f"P{result.position}" if result.outcome == "classified" else result.outcome
+    if result.position and result.outcome != "classified":
+        head += f" (P{result.position})"
+    if not result.note:
+        return head
+    return f"{head}, {result.note[:1].lower()}{result.note[1:]}"
+
+
+def _order_key(result: Result) -> tuple[int, int]:
+    return (0, result.position) if result.position else (1, result.id or 0)
+
+
+def _place(result: Result) -> str:
+    return f"{result.position}." if result.position else f"{result.outcome}:"
+
+
+def _who(result: Result) -> str:
+    names = " / ".join(c.name for c in result.credited)
+    entry = result.entry
+    car = ", ".join(p for p in (entry.team.name if entry.team else None, entry.car) if p)
+    return f"{names} ({car})" if car else names
+
+
+def round_facts(round_: Round, settings: FeedSettings) -> EventFacts:
+    """How a round becomes its all-day multi-day VEVENT (DTEND exclusive), listing sessions."""
+    championship = round_.championship
+    summary = f"{short_title(championship)}: Round {round_.number} – {round_.display_name}"
+    if round_.status == "provisional":
+        summary += " (provisional)"
+    summary = status_word(round_.status) + summary
+    status = {"provisional": "TENTATIVE", "cancelled": "CANCELLED", "postponed": "CANCELLED"}
+    lines = [f"{championship.name}, round {round_.number}", location_of(round_)]
+    if round_.status != "scheduled":
+        lines.append(f"Status: {round_.status}")
+    if round_.sessions:
+        lines.append("Sessions (local time):")
+        for s in round_.sessions:
+            cancelled = f" [{s.status}]" if s.status != "scheduled" else ""
+            lines.append(f"- {s.name}: {session_when(s, session_time(s))}{cancelled}")
+    if round_.note:
+        lines.append(round_.note)
+    lines.append(round_url(settings, round_))
+    stamps = [round_.updated_at, *(s.updated_at for s in round_.sessions)]
+    return EventFacts(
+        uid=event_uid(settings, championship.slug, round_.number),
+        sequence=round_.revision,
+        stamp=max(stamps),
+        summary=summary,
+        description="\n".join(lines),
+        status=status.get(round_.status, "CONFIRMED"),
+        start=round_.start_date,
+        end=round_.end_date + dt.timedelta(days=1),
+        location=location_of(round_),
+        geo=geo_of(round_),
+        url=round_url(settings, round_),
+        categories=(championship.name, KIND_LABELS[WEEKEND]),
+    )
+
+
+def feed_facts(
+    rounds: Iterable[Round],
+    options: CalendarOptions,
+    settings: FeedSettings,
+    competitor: Competitor | None = None,
+) -> list[EventFacts]:
+    """The facts of every event the options select, in round and session order."""
+    facts: list[EventFacts] = []
+    for round_ in rounds:
+        if options.selects(WEEKEND):
+            facts.append(round_facts(round_, settings))
+        for session in round_.sessions:
+            if options.selects(session.kind):
+                made = session_facts(session, options, settings, competitor)
+                if made is not None:
+                    facts.append(made)
+    return facts
+
+
+# -- rendering -------------------------------------------------------------------------
+
+
+def event_ical(facts: EventFacts) -> bytes:
+    """One VEVENT, encoded, escaped and folded by icalendar."""
+    event = Event()
+    event.add("uid", facts.uid)
+    event.add("dtstamp", facts.stamp)
+    event.add("last-modified", facts.stamp)
+    event.add("sequence", facts.sequence)
+    event.add("dtstart", facts.start)
+    if facts.end is not None:
+        event.add("dtend", facts.end)
+    if isinstance(facts.start, dt.date) and not isinstance(facts.start, dt.datetime):
+        event.add("transp", "TRANSPARENT")  # all-day entries do not block the day
+    event.add("summary", facts.summary)
+    event.add("description", facts.description)
+    event.add("status", facts.status)
+    if facts.location:
+        event.add("location", facts.location)
+    if facts.geo:
+        event.add("geo", facts.geo)
+    if facts.url:
+        event.add("url", facts.url)
+    if facts.categories:
+        event.add("categories", list(facts.categories))
+    for minutes in facts.alarms:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("trigger", dt.timedelta(minutes=-minutes))
+        alarm.add("description", facts.summary)
+        event.add_component(alarm)
+    return event.to_ical()
+
+
+class FragmentCache:
+    """Rendered VEVENT and VTIMEZONE bytes keyed by what they say (LRU, thread-safe).
+
+    One per app, in ``app.extensions``. Keys are the full facts, so a fragment can never be
+    stale: any change to an event gives a new key, and the old fragment ages out.
+    """
+
+    def __init__(self, max_items: int = 100_000) -> None:
+        self.max_items = max_items
+        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def many(self, keys: list[Hashable], make: callable) -> list[bytes]:  # type: ignore[valid-type]
+        """The fragment of each key, calling ``make(key)`` for the missing ones only."""
+        with self._lock:
+            found = [self._items.get(k) for k in keys]
+        made: dict[Hashable, bytes] = {}
+        for key, value in zip(keys, found, strict=True):
+            if value is None and key not in made:
+                made[key] = make(key)
+        with self._lock:
+            self.misses += len(made)
+            self.hits += len(keys) - len(made)
+            for key in keys:
+                if key in self._items:
+                    self._items.move_to_end(key)
+            self._items.update(made)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+        return [v if v is not None else made[k] for k, v in zip(keys, found, strict=True)]
+
+    def clear(self) -> None:
+        """Forget every fragment."""
+        with self._lock:
+            self._items.clear()
+
+
+@dataclass
+class _NoCache:
+    """Stands in for a cache when none is given: renders every fragment."""
+
+    misses: int = field(default=0)
+
+    def many(self, keys: list[Hashable], make: callable) -> list[bytes]:  # type: ignore[valid-type]
+        return [make(k) for k in keys]
+
+
+def calendar_envelope(meta: CalendarMeta, settings: FeedSettings) -> Calendar:
+    """The VCALENDAR with its own properties and no components."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    # Explicit vText: icalendar 7.3 would write these three unescaped (see module docstring).
+    cal.add("name", vText(meta.name))
+    cal.add("x-wr-calname", vText(meta.name))
+    cal.add("x-wr-caldesc", vText(meta.description))
+    refresh = dt.timedelta(minutes=settings.refresh_minutes)
+    cal.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", vDuration(refresh))
+    if meta.source_url:
+        cal.add("source", meta.source_url, parameters={"VALUE": "URI"})
+    return cal
+
+
+def render_calendar(
+    meta: CalendarMeta,
+    rounds: Iterable[Round],
+    options: CalendarOptions,
+    settings: FeedSettings,
+    competitor: Competitor | None = None,
+    fragments: FragmentCache | None = None,
+) -> bytes:
+    """The whole calendar as bytes: envelope, one VTIMEZONE per zone used, then the events.
+
+    With a ``fragments`` cache, only events whose facts changed are rendered again.
+    """
+    rounds = list(rounds)
+    facts = feed_facts(rounds, options, settings, competitor)
+    cache = fragments if fragments is not None else _NoCache()
+    events = cache.many(facts, event_ical)  # type: ignore[arg-type]
+    zones = sorted({z for f in facts if (z := _zone_of(f))})
+    timezones = cache.many([_span_key(z, facts) for z in zones], _vtimezone_ical)
+    head = calendar_envelope(meta, settings).to_ical()
+    end = b"END:VCALENDAR\r\n"
+    return b"".join([head[: -len(end)], *timezones, *events, end])
+
+
+def last_modified(rounds: Iterable[Round]) -> dt.datetime | None:
+    """The latest change time of any round or session in ``rounds``."""
+    stamps = [r.updated_at for r in rounds] + [s.updated_at for r in rounds for s in r.sessions]
+    return max(stamps, default=None)
+
+
+def _zone_of(facts: EventFacts) -> str | None:
+    return facts.tzid if facts.tzid != "UTC" else None
+
+
+def _span_key(zone_name: str, facts: list[EventFacts]) -> tuple[str, str, int, int]:
+    years = [f.start.year for f in facts if f.tzid == zone_name]
+    return ("vtimezone", zone_name, min(years), max(years))
+
+
+def _vtimezone_ical(key: tuple[str, str, int, int]) -> bytes:
+    _, zone_name, first_year, last_year = key
+    return vtimezone(zone_name, first_year, last_year).to_ical()
+
+
+# -- VTIMEZONE ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Transition:
+    local: dt.datetime  # wall time just before the change, in the old offset
+    offset_from: dt.timedelta
+    offset_to: dt.timedelta
+    name: str
+    dst: bool
+
+
+def vtimezone(zone_name: str, first_year: int, last_year: int) -> Timezone:
+    """A VTIMEZONE that Outlook reads: one STANDARD and (if the zone has summer time in the
+    span) one DAYLIGHT observance, each a yearly RRULE, covering ``first_year..last_year``.
+
+    The rules are those of ``last_year``; their DTSTART goes back as far as the same rule
+    held, at most to ``first_year - 1``.
+    """
+    tz = zone(zone_name)
+    span = [t for t in _transitions(tz) if first_year - 1 <= t.local.year <= last_year]
+    timezone = Timezone()
+    timezone.add("tzid", zone_name)
+    to_dst = [t for t in span if t.dst]
+    to_std = [t for t in span if not t.dst]
+    if not to_dst or not to_std:
+        # No summer time in the span: one fixed offset from the start of the span.
+        probe = tz.localize(dt.datetime(last_year, 7, 1))
+        standard = TimezoneStandard()
+        standard.add("dtstart", dt.datetime(first_year - 1, 1, 1))
+        standard.add("tzoffsetfrom", probe.utcoffset())
+        standard.add("tzoffsetto", probe.utcoffset())
+        standard.add("tzname", probe.tzname())
+        timezone.add_component(standard)
+        return timezone
+    for kind, changes in ((TimezoneStandard, to_std), (TimezoneDaylight, to_dst)):
+        rule, since = _yearly_rule(changes)
+        observance = kind()
+        observance.add("dtstart", since.local)
+        observance.add("tzoffsetfrom", since.offset_from)
+        observance.add("tzoffsetto", since.offset_to)
+        observance.add("tzname", since.name)
+        observance.add("rrule", rule)
+        timezone.add_component(observance)
+    return timezone
+
+
+def _transitions(tz: pytz.BaseTzInfo) -> list[_Transition]:
+    # pytz keeps a zone's transitions as UTC instants with the (offset, dst, name) after each.
+    instants = getattr(tz, "_utc_transition_times", [])
+    infos = getattr(tz, "_transition_info", [])
+    made = []
+    for i in range(1, len(instants)):
+        offset_from, offset_to = infos[i - 1][0], infos[i][0]
+        if offset_from == offset_to:
+            continue
+        made.append(
+            _Transition(
+                local=instants[i] + offset_from,
+                offset_from=offset_from,
+                offset_to=offset_to,
+                name=infos[i][2],
+                dst=bool(infos[i][1]),
+            )
+        )
+    return made
+
+
+def _yearly_rule(changes: list[_Transition]) -> tuple[dict[str, object], _Transition]:
+    """The yearly RRULE of the latest change, and the earliest change of the unbroken run of
+    years that rule explains (its DTSTART)."""
+    latest = changes[-1]
+    best: tuple[int, str, _Transition] | None = None
+    for byday in _byday_candidates(latest.local):
+        run = 0
+        for change in reversed(changes):
+            if not _matches(change, latest, byday):
+                break
+            run += 1
+        if best is None or run > best[0]:
+            best = (run, byday, changes[-run])
+    assert best is not None
+    _, byday, since = best
+    return {"freq": "yearly", "bymonth": latest.local.month, "byday": byday}, since
+
+
+def _byday_candidates(local: dt.datetime) -> list[str]:
+    weekday = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")[local.weekday()]
+    nth = (local.day - 1) // 7 + 1
+    days_in_month = calendar_module.monthrange(local.year, local.month)[1]
+    options = [f"{nth}{weekday}"]
+    if local.day + 7 > days_in_month:
+        options.insert(0, f"-1{weekday}")
+    return options
+
+
+def _matches(change: _Transition, rule: _Transition, byday: str) -> bool:
+    return (
+        change.local.month == rule.local.month
+        and change.local.time() == rule.local.time()
+        and change.offset_to == rule.offset_to
+        and byday in _byday_candidates(change.local)
+    )
