@@ -21,12 +21,15 @@ import calendar as calendar_module
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import pytz
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
-from icalendar.prop import vDuration, vText
+from icalendar.parser import Contentline
+from icalendar.prop import vCategory, vDDDTypes, vDuration, vGeo, vInt, vText, vUri
 
 from .models import SESSION_KINDS, Championship, Competitor, Result, Round, Session
 from .timing import TIME_TBC, SessionTime, describe_local, session_time, zone
@@ -321,43 +324,85 @@ def feed_facts(
 # -- rendering -------------------------------------------------------------------------
 
 
-def event_ical(facts: EventFacts) -> bytes:
-    """One VEVENT, encoded, escaped and folded by icalendar."""
+def event_component(facts: EventFacts) -> Event:
+    """One VEVENT as an icalendar component: the plain way, used for reference and tests."""
     event = Event()
-    event.add("uid", facts.uid)
-    event.add("dtstamp", facts.stamp)
-    event.add("last-modified", facts.stamp)
-    event.add("sequence", facts.sequence)
-    event.add("dtstart", facts.start)
+    for name, value in event_properties(facts):
+        event.add(name, value)
+    for alarm in alarm_properties(facts):
+        component = Alarm()
+        for name, value in alarm:
+            component.add(name, value)
+        event.add_component(component)
+    return event
+
+
+def event_properties(facts: EventFacts) -> list[tuple[str, object]]:
+    """The properties of an event, as icalendar value types, in output order."""
+    props: list[tuple[str, object]] = [
+        ("UID", vText(facts.uid)),
+        ("DTSTAMP", vDDDTypes(facts.stamp)),
+        ("LAST-MODIFIED", vDDDTypes(facts.stamp)),
+        ("SEQUENCE", vInt(facts.sequence)),
+        ("DTSTART", vDDDTypes(facts.start)),
+    ]
     if facts.end is not None:
-        event.add("dtend", facts.end)
-    if isinstance(facts.start, dt.date) and not isinstance(facts.start, dt.datetime):
-        event.add("transp", "TRANSPARENT")  # all-day entries do not block the day
-    event.add("summary", facts.summary)
-    event.add("description", facts.description)
-    event.add("status", facts.status)
+        props.append(("DTEND", vDDDTypes(facts.end)))
+    if facts.tzid is None:
+        props.append(("TRANSP", vText("TRANSPARENT")))  # all-day entries do not block the day
+    props.append(("SUMMARY", vText(facts.summary)))
+    props.append(("DESCRIPTION", vText(facts.description)))
+    props.append(("STATUS", vText(facts.status)))
     if facts.location:
-        event.add("location", facts.location)
+        props.append(("LOCATION", vText(facts.location)))
     if facts.geo:
-        event.add("geo", facts.geo)
+        props.append(("GEO", vGeo(facts.geo)))
     if facts.url:
-        event.add("url", facts.url)
+        props.append(("URL", vUri(facts.url)))
     if facts.categories:
-        event.add("categories", list(facts.categories))
-    for minutes in facts.alarms:
-        alarm = Alarm()
-        alarm.add("action", "DISPLAY")
-        alarm.add("trigger", dt.timedelta(minutes=-minutes))
-        alarm.add("description", facts.summary)
-        event.add_component(alarm)
-    return event.to_ical()
+        props.append(("CATEGORIES", vCategory(list(facts.categories))))
+    return props
+
+
+def alarm_properties(facts: EventFacts) -> list[list[tuple[str, object]]]:
+    """One DISPLAY alarm per requested lead time."""
+    return [
+        [
+            ("ACTION", vText("DISPLAY")),
+            ("TRIGGER", vDuration(dt.timedelta(minutes=-minutes))),
+            ("DESCRIPTION", vText(facts.summary)),
+        ]
+        for minutes in facts.alarms
+    ]
+
+
+def event_ical(facts: EventFacts) -> bytes:
+    """One VEVENT as bytes. Each value is encoded and escaped by its icalendar type and each
+    line folded by icalendar; only the component tree is skipped, which halves the time."""
+    lines = [b"BEGIN:VEVENT\r\n"]
+    lines.extend(_content_line(name, value) for name, value in event_properties(facts))
+    for alarm in alarm_properties(facts):
+        lines.append(b"BEGIN:VALARM\r\n")
+        lines.extend(_content_line(name, value) for name, value in alarm)
+        lines.append(b"END:VALARM\r\n")
+    lines.append(b"END:VEVENT\r\n")
+    return b"".join(lines)
+
+
+def _content_line(name: str, value: Any) -> bytes:
+    line = Contentline.from_parts(name, value.params, value, sorted=True)
+    raw = line.encode("utf-8")
+    # icalendar folds only lines of 75 octets or more; shorter lines are already final.
+    return (raw if len(raw) < 75 else line.to_ical()) + b"\r\n"
 
 
 class FragmentCache:
-    """Rendered VEVENT and VTIMEZONE bytes keyed by what they say (LRU, thread-safe).
+    """Rendered VEVENT and VTIMEZONE bytes (LRU, thread-safe). One per app, in
+    ``app.extensions``.
 
-    One per app, in ``app.extensions``. Keys are the full facts, so a fragment can never be
-    stale: any change to an event gives a new key, and the old fragment ages out.
+    Keys hold everything a fragment depends on (revisions and change times, the names and
+    place shown, the results, the options and settings), so a fragment is never stale: a
+    change gives a new key, and the old fragment ages out.
     """
 
     def __init__(self, max_items: int = 100_000) -> None:
@@ -367,39 +412,28 @@ class FragmentCache:
         self.hits = 0
         self.misses = 0
 
-    def many(self, keys: list[Hashable], make: callable) -> list[bytes]:  # type: ignore[valid-type]
-        """The fragment of each key, calling ``make(key)`` for the missing ones only."""
+    def many(self, wanted: list[tuple[Hashable, Callable[[], bytes]]]) -> list[bytes]:
+        """The fragment of each ``(key, make)``, calling ``make()`` only for missing keys."""
         with self._lock:
-            found = [self._items.get(k) for k in keys]
+            found = [self._items.get(key) for key, _ in wanted]
         made: dict[Hashable, bytes] = {}
-        for key, value in zip(keys, found, strict=True):
+        for (key, make), value in zip(wanted, found, strict=True):
             if value is None and key not in made:
-                made[key] = make(key)
+                made[key] = make()
         with self._lock:
             self.misses += len(made)
-            self.hits += len(keys) - len(made)
-            for key in keys:
-                if key in self._items:
-                    self._items.move_to_end(key)
+            self.hits += len(wanted) - len(made)
             self._items.update(made)
+            for key, _ in wanted:
+                self._items.move_to_end(key)
             while len(self._items) > self.max_items:
                 self._items.popitem(last=False)
-        return [v if v is not None else made[k] for k, v in zip(keys, found, strict=True)]
+        return [v if v is not None else made[k] for (k, _), v in zip(wanted, found, strict=True)]
 
     def clear(self) -> None:
         """Forget every fragment."""
         with self._lock:
             self._items.clear()
-
-
-@dataclass
-class _NoCache:
-    """Stands in for a cache when none is given: renders every fragment."""
-
-    misses: int = field(default=0)
-
-    def many(self, keys: list[Hashable], make: callable) -> list[bytes]:  # type: ignore[valid-type]
-        return [make(k) for k in keys]
 
 
 def calendar_envelope(meta: CalendarMeta, settings: FeedSettings) -> Calendar:
@@ -431,17 +465,110 @@ def render_calendar(
 ) -> bytes:
     """The whole calendar as bytes: envelope, one VTIMEZONE per zone used, then the events.
 
-    With a ``fragments`` cache, only events whose facts changed are rendered again.
+    Each event's bytes come from ``fragments`` when its key is there, so after a one-session
+    change only that session (and its round's all-day event) is rendered again.
     """
-    rounds = list(rounds)
-    facts = feed_facts(rounds, options, settings, competitor)
-    cache = fragments if fragments is not None else _NoCache()
-    events = cache.many(facts, event_ical)  # type: ignore[arg-type]
-    zones = sorted({z for f in facts if (z := _zone_of(f))})
-    timezones = cache.many([_span_key(z, facts) for z in zones], _vtimezone_ical)
+    cache = fragments if fragments is not None else FragmentCache(max_items=0)
+    wanted: list[tuple[Hashable, Callable[[], bytes]]] = []
+    years: dict[str, set[int]] = {}
+    who = competitor.slug if competitor is not None else None
+    for round_ in rounds:
+        context = _round_key(round_, settings)
+        if options.selects(WEEKEND):
+            siblings = tuple((s.slug, s.revision, s.updated_at) for s in round_.sessions)
+            wanted.append((("round", context, siblings), partial(_round_ical, round_, settings)))
+        for session in round_.sessions:
+            if session.local_date is None or not options.selects(session.kind):
+                continue
+            if session.local_time is not None and not options.utc:
+                years.setdefault(round_.circuit.timezone, set()).add(session.local_date.year)
+            key = (
+                "session",
+                context,
+                session.slug,
+                session.revision,
+                session.updated_at,
+                _results_key(session),
+                who,
+                options.alarms,
+                options.utc,
+            )
+            make = partial(_session_ical, session, options, settings, competitor)
+            wanted.append((key, make))
+    events = cache.many(wanted)
+    timezones = cache.many(
+        [
+            (("vtimezone", z, min(y), max(y)), partial(_vtimezone_ical, z, min(y), max(y)))
+            for z, y in sorted(years.items())
+        ]
+    )
     head = calendar_envelope(meta, settings).to_ical()
     end = b"END:VCALENDAR\r\n"
     return b"".join([head[: -len(end)], *timezones, *events, end])
+
+
+def _round_key(round_: Round, settings: FeedSettings) -> tuple[object, ...]:
+    """What a round's events show of the round, championship and circuit."""
+    championship, circuit = round_.championship, round_.circuit
+    return (
+        settings,
+        championship.slug,
+        championship.name,
+        championship.short_name,
+        round_.number,
+        round_.revision,
+        round_.updated_at,
+        round_.name,
+        round_.status,
+        round_.note,
+        round_.start_date,
+        round_.end_date,
+        circuit.slug,
+        circuit.name,
+        circuit.locality,
+        circuit.country_code,
+        circuit.timezone,
+        circuit.latitude,
+        circuit.longitude,
+    )
+
+
+def _results_key(session: Session) -> tuple[object, ...]:
+    """What a session's description shows of its results."""
+    if session.results_status == "none":
+        return ()
+    return (
+        session.results_status,
+        session.results_note,
+        tuple(
+            (
+                r.id,
+                r.position,
+                r.outcome,
+                r.note,
+                tuple(c.slug for c in r.credited),
+                tuple(c.name for c in r.credited),
+                r.entry.team.name if r.entry.team else None,
+                r.entry.car,
+            )
+            for r in session.results
+        ),
+    )
+
+
+def _session_ical(
+    session: Session,
+    options: CalendarOptions,
+    settings: FeedSettings,
+    competitor: Competitor | None,
+) -> bytes:
+    facts = session_facts(session, options, settings, competitor)
+    assert facts is not None  # sessions without a day are skipped before this
+    return event_ical(facts)
+
+
+def _round_ical(round_: Round, settings: FeedSettings) -> bytes:
+    return event_ical(round_facts(round_, settings))
 
 
 def last_modified(rounds: Iterable[Round]) -> dt.datetime | None:
@@ -450,17 +577,7 @@ def last_modified(rounds: Iterable[Round]) -> dt.datetime | None:
     return max(stamps, default=None)
 
 
-def _zone_of(facts: EventFacts) -> str | None:
-    return facts.tzid if facts.tzid != "UTC" else None
-
-
-def _span_key(zone_name: str, facts: list[EventFacts]) -> tuple[str, str, int, int]:
-    years = [f.start.year for f in facts if f.tzid == zone_name]
-    return ("vtimezone", zone_name, min(years), max(years))
-
-
-def _vtimezone_ical(key: tuple[str, str, int, int]) -> bytes:
-    _, zone_name, first_year, last_year = key
+def _vtimezone_ical(zone_name: str, first_year: int, last_year: int) -> bytes:
     return vtimezone(zone_name, first_year, last_year).to_ical()
 
 
