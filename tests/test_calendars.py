@@ -143,6 +143,21 @@ def test_every_start_and_end_is_the_right_instant_in_vobject(tour_app: Flask, qu
         assert (start.astimezone(UTC), end.astimezone(UTC)) == _expected(slug), slug
 
 
+def test_the_vtimezones_alone_give_the_right_instants(tour_app: Flask) -> None:
+    """vobject resolves a known TZID by name, so read each VTIMEZONE's own rules (through
+    vobject's ``gettzinfo``) and apply them to the events' wall times."""
+    body = tour_app.test_client().get(f"/championships/{CHAMP}/calendar.ics").data
+    cal = _vobject(body)
+    rules = {tz.tzid.value: tz.gettzinfo() for tz in cal.contents["vtimezone"]}
+    for slug, event in _session_events(cal).items():
+        tzid = TIMETABLE[slug][0]  # the circuit's zone (vobject drops the TZID parameter)
+        got = tuple(
+            value.replace(tzinfo=None).replace(tzinfo=rules[tzid]).astimezone(UTC)
+            for value in (event.dtstart.value, event.dtend.value)
+        )
+        assert got == _expected(slug), slug
+
+
 def test_every_start_and_end_is_the_right_instant_in_ics(tour_app: Flask) -> None:
     body = tour_app.test_client().get(f"/championships/{CHAMP}/calendar.ics").data
     calendar = ics.Calendar(body.decode("utf-8"))
