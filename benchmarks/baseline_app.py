@@ -3,7 +3,8 @@
 ``bench_calendar.py`` runs it under gunicorn next to gridfeed, with the same bytes gridfeed
 returned for ``/calendar.ics``::
 
-    BASELINE_BODY=/tmp/calendar.ics gunicorn --workers 2 --chdir benchmarks 'baseline_app:create_app()'
+    BASELINE_BODY=/tmp/calendar.ics \\
+        gunicorn --workers 2 --chdir benchmarks 'baseline_app:create_app()'
 """
 
 from __future__ import annotations

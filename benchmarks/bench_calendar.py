@@ -52,6 +52,7 @@ from service.calendars import (  # noqa: E402
     FragmentCache,
     calendar_envelope,
     event_component,
+    event_ical,
     feed_facts,
     render_calendar,
 )
@@ -78,7 +79,7 @@ def timed(run: Callable[[], object], repeat: int) -> list[float]:
 
 
 def spread(values: list[float], scale: float = 1.0, digits: int = 3) -> str:
-    """"median (min-max)" of ``values`` times ``scale``."""
+    """ "median (min-max)" of ``values`` times ``scale``."""
     med = statistics.median(values) * scale
     return f"{med:.{digits}f} ({min(values) * scale:.{digits}f}–{max(values) * scale:.{digits}f})"
 
@@ -93,6 +94,11 @@ def load_rounds(app: Flask) -> tuple[OrmSession, list[Round]]:
     return session, [r for c in queries.all_championships(session) for r in c.rounds]
 
 
+def render(rounds: list[Round], cache: FragmentCache) -> bytes:
+    """gridfeed's render of ``/calendar.ics`` with a fragment cache."""
+    return render_calendar(META, rounds, OPTIONS, SETTINGS, None, cache)
+
+
 def straightforward_build(rounds: list[Round]) -> bytes:
     """The plain icalendar way: one Calendar, one Event per event, icalendar's VTIMEZONEs."""
     calendar = calendar_envelope(META, SETTINGS)
@@ -100,6 +106,18 @@ def straightforward_build(rounds: list[Round]) -> bytes:
         calendar.add_component(event_component(facts))
     calendar.add_missing_timezones(dt.date(2024, 1, 1), dt.date(2027, 1, 1))
     return calendar.to_ical()
+
+
+def differing_events(rounds: list[Round]) -> int:
+    """How many events gridfeed writes with other lines than icalendar's own Event.to_ical:
+    the speed must not come from a different serialisation (expected: 0)."""
+    differ = 0
+    for options in (OPTIONS, CalendarOptions(alarms=(0, 30), utc=True)):
+        for facts in feed_facts(rounds, options, SETTINGS):
+            ours = event_ical(facts).split(b"\r\n")
+            theirs = event_component(facts).to_ical().split(b"\r\n")
+            differ += sorted(ours) != sorted(theirs)
+    return differ
 
 
 def change_one_session(app: Flask, step: int) -> None:
@@ -122,17 +140,17 @@ def render_figures(app: Flask, repeat: int) -> dict[str, object]:
     sessions = sum(len(r.sessions) for r in rounds)
     load = timed(lambda: load_rounds(app), repeat)
     plain = timed(lambda: straightforward_build(rounds), repeat)
-    cold = timed(lambda: render_calendar(META, rounds, OPTIONS, SETTINGS, None, FragmentCache()), repeat)
+    cold = timed(lambda: render(rounds, FragmentCache()), repeat)
     cache = FragmentCache()
-    body = render_calendar(META, rounds, OPTIONS, SETTINGS, None, cache)
-    unchanged = timed(lambda: render_calendar(META, rounds, OPTIONS, SETTINGS, None, cache), repeat)
+    body = render(rounds, cache)
+    unchanged = timed(lambda: render(rounds, cache), repeat)
     after_change, reload_and_render = [], []
     for step in range(repeat):
         change_one_session(app, step + 1)
         start = time.perf_counter()
         _session, changed = load_rounds(app)
         middle = time.perf_counter()
-        render_calendar(META, changed, OPTIONS, SETTINGS, None, cache)
+        render(changed, cache)
         end = time.perf_counter()
         after_change.append(end - middle)
         reload_and_render.append(end - start)
@@ -140,6 +158,7 @@ def render_figures(app: Flask, repeat: int) -> dict[str, object]:
         "sessions": sessions,
         "bytes": len(body),
         "plain_bytes": len(straightforward_build(rounds)),
+        "differing": differing_events(rounds) if sessions <= 4000 else None,
         "load": load,
         "plain": plain,
         "cold": cold,
@@ -240,7 +259,8 @@ def gunicorn_figures(db: Path, work: Path, seconds: int, rounds: int) -> dict[st
         body_file = work / "calendar.ics"
         body_file.write_bytes(first.content)
         etag = first.headers["ETag"]
-        with gunicorn("baseline_app:create_app()", {"BASELINE_BODY": str(body_file)}, ROOT / "benchmarks") as base:
+        baseline_env = {"BASELINE_BODY": str(body_file)}
+        with gunicorn("baseline_app:create_app()", baseline_env, ROOT / "benchmarks") as base:
             baseline = f"{base}/calendar.ics"
             assert requests.get(baseline, timeout=10).content == first.content
             for _ in range(rounds):
@@ -258,6 +278,55 @@ def gunicorn_figures(db: Path, work: Path, seconds: int, rounds: int) -> dict[st
 # -- report ----------------------------------------------------------------------------
 
 
+def row(*cells: object) -> None:
+    """Print one Markdown table row."""
+    print("| " + " | ".join(str(c) for c in cells) + " |")
+
+
+def report(growth: dict[int, dict], wsgi: dict, served: dict) -> None:
+    """Print the figures as Markdown tables."""
+    x1 = growth[1]
+    row("`/calendar.ics`, 3,840 sessions", "seconds")
+    row("---", "---")
+    row(f"straightforward icalendar build ({x1['plain_bytes'] / 1e6:.2f} MB)", spread(x1["plain"]))
+    row(f"gridfeed cold render ({x1['bytes'] / 1e6:.2f} MB)", spread(x1["cold"]))
+    row("gridfeed re-render, nothing changed", spread(x1["unchanged"]))
+    row("gridfeed re-render after one session changed", spread(x1["after_change"]))
+    row("loading the data (queries.all_championships)", spread(x1["load"]))
+    row("reload + re-render after one change", spread(x1["reload_and_render"]))
+    print(f"\nEvents whose lines differ from icalendar's Event.to_ical(): {x1['differing']}\n")
+    tool = "wrk -t2 -c16" if served.pop("load generator") == [0.0] else "a Python loop"
+    row("warm requests/s", "200", "304")
+    row("---", "---", "---")
+    row(
+        "gridfeed, WSGI in-process (test client)",
+        spread(wsgi["200"], 1, 0),
+        spread(wsgi["304"], 1, 0),
+    )
+    for who, label in (
+        ("baseline", "minimal Flask app, same bytes + ETag"),
+        ("gridfeed", "gridfeed"),
+    ):
+        row(
+            f"{label}, gunicorn 2 workers, {tool}",
+            spread(served[f"{who} 200"], 1, 0),
+            spread(served[f"{who} 304"], 1, 0),
+        )
+    ratio = statistics.median(served["gridfeed 200"]) / statistics.median(served["baseline 200"])
+    print(f"\ngridfeed / baseline, warm 200s under gunicorn: {ratio:.2f}×\n")
+    row("sessions", "MB", "load s", "straightforward s", "cold s", "after one change s")
+    row(*["---"] * 6)
+    for scale, g in growth.items():
+        row(
+            f"{g['sessions']:,} (x{scale})",
+            f"{g['bytes'] / 1e6:.1f}",
+            spread(g["load"]),
+            spread(g["plain"]),
+            spread(g["cold"]),
+            spread(g["after_change"]),
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no x16")
@@ -268,8 +337,9 @@ def main() -> None:
     seconds = 3 if args.quick else 5
     work = Path(tempfile.mkdtemp(prefix="gridfeed-bench-"))
     try:
-        print(f"_{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, "
-              f"Python {sys.version.split()[0]}; medians (min–max)._\n")
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        python = sys.version.split()[0]
+        print(f"_{when}, {os.cpu_count()} CPUs, Python {python}; medians (min–max)._\n")
         growth = {}
         for scale in scales:
             db = work / f"x{scale}.sqlite3"
@@ -279,30 +349,7 @@ def main() -> None:
             if scale == 1:
                 wsgi = wsgi_figures(app, 200 if not args.quick else 50, repeat)
                 served = gunicorn_figures(db, work, seconds, 3 if not args.quick else 1)
-        x1 = growth[1]
-        print("| `/calendar.ics`, 3,840 sessions | seconds |")
-        print("|---|---|")
-        print(f"| straightforward icalendar build ({x1['plain_bytes'] / 1e6:.2f} MB) | {spread(x1['plain'])} |")
-        print(f"| gridfeed cold render ({x1['bytes'] / 1e6:.2f} MB) | {spread(x1['cold'])} |")
-        print(f"| gridfeed re-render, nothing changed | {spread(x1['unchanged'])} |")
-        print(f"| gridfeed re-render after one session changed | {spread(x1['after_change'])} |")
-        print(f"| loading the data (queries.all_championships) | {spread(x1['load'])} |")
-        print(f"| reload + re-render after one change | {spread(x1['reload_and_render'])} |")
-        print()
-        tool = "wrk -t2 -c16" if served.pop("load generator") == [0.0] else "a Python loop"
-        print(f"| warm requests/s | 200 | 304 |")
-        print("|---|---|---|")
-        print(f"| gridfeed, WSGI in-process (test client) | {spread(wsgi['200'], digits=0)} | {spread(wsgi['304'], digits=0)} |")
-        for who in ("baseline", "gridfeed"):
-            label = "minimal Flask app, same bytes + ETag" if who == "baseline" else "gridfeed"
-            print(f"| {label}, gunicorn 2 workers, {tool} | {spread(served[f'{who} 200'], digits=0)} | {spread(served[f'{who} 304'], digits=0)} |")
-        ratio = statistics.median(served["gridfeed 200"]) / statistics.median(served["baseline 200"])
-        print(f"\ngridfeed / baseline warm 200s under gunicorn: {ratio:.2f}×\n")
-        print("| sessions | MB | load s | straightforward s | cold s | after one change s |")
-        print("|---|---|---|---|---|---|")
-        for scale, g in growth.items():
-            print(f"| {g['sessions']:,} (x{scale}) | {g['bytes'] / 1e6:.1f} | {spread(g['load'])} | "
-                  f"{spread(g['plain'])} | {spread(g['cold'])} | {spread(g['after_change'])} |")
+        report(growth, wsgi, served)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
