@@ -77,17 +77,15 @@ def _settings() -> FeedSettings:
     return FeedSettings(config["FEED_DOMAIN"], base.rstrip("/"), config["FEED_REFRESH_MINUTES"])
 
 
-def canonical_url(options: CalendarOptions) -> str:
-    """This feed's absolute URL with its options in one canonical order (SOURCE, Link)."""
-    query = []
-    if options.include is not None:
-        query.append("include=" + ",".join(sorted(options.include)))
-    if options.exclude:
-        query.append("exclude=" + ",".join(sorted(options.exclude)))
+def canonical_url(base_url: str, options: CalendarOptions) -> str:
+    """This feed's public URL with its options in one canonical order (SOURCE, Link)."""
+    # Repeated parameters rather than comma lists: commas in a URI trip some iCal parsers.
+    query = [f"include={kind}" for kind in sorted(options.include or ())]
+    query.extend(f"exclude={kind}" for kind in sorted(options.exclude))
     query.extend(f"alarm={minutes}" for minutes in options.alarms)
     if options.utc:
         query.append("tz=utc")
-    return request.base_url + ("?" + "&".join(query) if query else "")
+    return base_url + request.path + ("?" + "&".join(query) if query else "")
 
 
 Loaded = tuple[CalendarMeta, Sequence[Round], Competitor | None]
@@ -104,7 +102,7 @@ def _serve(
     """
     options = parse_options(request.args)
     settings = _settings()
-    url = canonical_url(options)
+    url = canonical_url(settings.base_url, options)
     version = data_version(read_session())
 
     def render() -> Rendered | None:

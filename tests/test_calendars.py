@@ -432,3 +432,18 @@ def test_text_is_escaped_and_folded(empty_app: Flask) -> None:
     event = _session_events(cal)["tokyo"]
     assert event.summary.value.startswith(name)
     assert name in event.categories.value
+
+
+def test_links_use_the_public_base_url_and_canonical_options(db_path: Path) -> None:
+    app = make_app(db_path, AUTO_SEED=False, PUBLIC_BASE_URL="https://feeds.example.org")
+    client = app.test_client()
+    response = client.get("/calendar.ics?alarm=30&include=race,weekend")
+    canonical = "https://feeds.example.org/calendar.ics?include=race&include=weekend&alarm=30"
+    assert response.headers["Link"] == f'<{canonical}>; rel="self"'
+    cal = _vobject(response.data)
+    assert cal.contents["source"][0].value == canonical
+    urls = {e.url.value for e in cal.contents["vevent"]}
+    assert "https://feeds.example.org/championships/gt4-european-series-2023/rounds/2" in urls
+    # The same options in another order are the same feed: same bytes, same ETag.
+    again = client.get("/calendar.ics?include=weekend,race&alarm=30")
+    assert again.data == response.data and again.headers["ETag"] == response.headers["ETag"]
