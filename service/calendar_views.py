@@ -8,6 +8,7 @@ and ``/championships/<slug>/rounds/<number>.ics``.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Sequence
 
 from flask import Blueprint, Response, abort, current_app, request
@@ -32,6 +33,7 @@ bp = Blueprint("calendars", __name__)
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 MAX_ALARMS = 5
 MAX_ALARM_MINUTES = 10080  # one week
+VERSION_EXTENSION = "gridfeed.calendar_data_version"
 
 
 @bp.record_once
@@ -71,6 +73,23 @@ def _alarm(raw: str) -> int:
     return int(raw)
 
 
+def current_data_version() -> int:
+    """The data version, read from the database at most every ``FEED_VERSION_RECHECK_SECONDS``
+    (default 1) per process.
+
+    Reading it is the only database work of a warm request and more than half its cost; a
+    second of delay after a write is nothing next to the hour calendar apps and caches may
+    keep a feed (``max-age``), and it lets warm requests run at the framework's speed.
+    """
+    recheck = current_app.config.get("FEED_VERSION_RECHECK_SECONDS", 1.0)
+    checked_at, version = current_app.extensions.get(VERSION_EXTENSION, (None, 0))
+    now = time.monotonic()
+    if checked_at is None or now - checked_at >= recheck:
+        version = data_version(read_session())
+        current_app.extensions[VERSION_EXTENSION] = (now, version)
+    return version
+
+
 def _settings() -> FeedSettings:
     config = current_app.config
     base = config["PUBLIC_BASE_URL"] or request.url_root
@@ -103,7 +122,7 @@ def _serve(
     options = parse_options(request.args)
     settings = _settings()
     url = canonical_url(settings.base_url, options)
-    version = data_version(read_session())
+    version = current_data_version()
 
     def render() -> Rendered | None:
         loaded = load(url)

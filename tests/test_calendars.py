@@ -87,9 +87,12 @@ def _build_world_tour(app: Flask, name: str = "World Tour 2024") -> None:
 
 
 @pytest.fixture
-def tour_app(empty_app: Flask) -> Flask:
-    _build_world_tour(empty_app)
-    return empty_app
+def tour_app(tmp_path: Path) -> Flask:
+    """The world tour timetable; the data version is read on every request, so a write is
+    seen at once (production rechecks it at most every second)."""
+    app = make_app(tmp_path / "tour.sqlite3", AUTO_SEED=False, FEED_VERSION_RECHECK_SECONDS=0)
+    _build_world_tour(app)
+    return app
 
 
 def _vobject(body: bytes) -> vobject.base.Component:
