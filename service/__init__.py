@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, cli, db, errors, feed_views, http_cache, pages, tokens
+from . import api, calendar_views, cli, db, errors, feed_views, http_cache, pages, tokens
 from .config import default_config
 
 
@@ -29,5 +29,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     http_cache.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(feed_views.bp)
+    app.register_blueprint(calendar_views.bp)
     api.init_app(app)
     return app

@@ -9,9 +9,9 @@ from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy import select
 
 from . import queries
-from .db import data_state, data_version, read_session
+from .db import data_state, read_session
 from .feeds import CONTENT_TYPES, FeedMeta, render
-from .http_cache import Rendered, feed_response, render_cached
+from .http_cache import Rendered, current_data_version, feed_response, render_cached
 from .models import Article, Championship, Change, Competitor
 from .news import Scope, collect_items, feed_updated
 from .site import current_site, hub_url
@@ -75,7 +75,7 @@ def _serve(kind: str | None, slug: str | None, fmt: str) -> Response:
         abort(404)
     limit = parse_limit(request.args.get("limit"))
     session = read_session()
-    version = data_version(session)
+    version = current_data_version()
     site = current_site()
     self_url = f"{site.base_url}{request.full_path.rstrip('?')}"
     hub = hub_url()

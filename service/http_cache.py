@@ -10,13 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from flask import Flask, Response, current_app, request
 
+from .db import data_version, read_session
+
 EXTENSION = "gridfeed.render_cache"
+VERSION_EXTENSION = "gridfeed.data_version_memo"
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,28 @@ class RenderCache:
 def init_app(app: Flask) -> None:
     """Give the app its render cache."""
     app.extensions[EXTENSION] = RenderCache()
+
+
+def current_data_version() -> int:
+    """The data version, read from the database at most every ``FEED_VERSION_RECHECK_SECONDS``
+    (default 1) per process; a write in this process makes the next call read it again.
+
+    Reading it is the only database work of a warm feed request and more than half its cost.
+    Another process's write shows here within that second, which is nothing next to the hour
+    calendar apps and caches may keep a feed (``max-age``); 0 reads it on every request.
+    """
+    recheck = current_app.config.get("FEED_VERSION_RECHECK_SECONDS", 1.0)
+    checked_at, version = current_app.extensions.get(VERSION_EXTENSION, (None, 0))
+    now = time.monotonic()
+    if checked_at is None or now - checked_at >= recheck:
+        version = data_version(read_session())
+        current_app.extensions[VERSION_EXTENSION] = (now, version)
+    return version
+
+
+def forget_data_version(app: Flask) -> None:
+    """Make this process read the data version again (called after every committed write)."""
+    app.extensions.pop(VERSION_EXTENSION, None)
 
 
 def render_cached(key: Hashable, version: int, render: Callable[[], Rendered]) -> Rendered:

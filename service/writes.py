@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from . import rules
 from .db import write_session
+from .http_cache import forget_data_version
 from .models import (
     ARTICLE_STATUSES,
     RESULT_OUTCOMES,
@@ -77,6 +78,8 @@ def write(
         writer = Writer(session, actor, now or utc_now())
         yield writer
         session.flush()
+    # Committed: this process's feeds must see the new data version on the next request.
+    forget_data_version(app or current_app)
 
 
 def to_json(value: Any) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import feedparser
+import ics
 import pytest
 
 GT4 = "gt4-european-series-2023"
@@ -400,6 +401,7 @@ def test_retried_post_with_the_same_idempotency_key_creates_nothing_twice(client
 def test_a_write_shows_at_once_in_api_feeds_and_pages(client, token) -> None:
     api_before = client.get(f"{ROUND_2}/sessions/race-2")
     feed_before = client.get(f"/championships/{GT4}/news.atom")
+    calendar_before = client.get(f"/championships/{GT4}/calendar.ics")
     etag = api_before.headers["ETag"]
     moved = client.patch(
         f"{ROUND_2}/sessions/race-2",
@@ -415,3 +417,11 @@ def test_a_write_shows_at_once_in_api_feeds_and_pages(client, token) -> None:
     assert "Circuit Paul Ricard, Race 2 time set: Sun 4 June 14:00 CEST (12:00 UTC)" in titles
     page = client.get(f"/championships/{GT4}/rounds/2").get_data(as_text=True)
     assert "Sun 4 June 14:00 CEST" in page
+    calendar_after = client.get(f"/championships/{GT4}/calendar.ics")
+    assert calendar_after.headers["ETag"] != calendar_before.headers["ETag"]
+    [race_2] = [
+        e
+        for e in ics.Calendar(calendar_after.get_data(as_text=True)).events
+        if e.uid.startswith(f"{GT4}.2.race-2@")
+    ]
+    assert race_2.begin.to("UTC").isoformat() == "2023-06-04T12:00:00+00:00"
