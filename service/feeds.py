@@ -24,6 +24,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from .news import NewsItem
+from .timing import utc_iso
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -137,10 +138,6 @@ def _add_rss_hub(raw: bytes, hub_url: str) -> bytes:
     return _serialise(root)
 
 
-def _rfc3339(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
 def render_json_feed(meta: FeedMeta, items: Sequence[NewsItem]) -> bytes:
     """JSON Feed 1.1 bytes (https://jsonfeed.org/version/1.1), with the standard library."""
     feed: dict[str, object] = {
@@ -161,8 +158,8 @@ def render_json_feed(meta: FeedMeta, items: Sequence[NewsItem]) -> bytes:
             "title": item.title,
             "content_html": item.content_html,
             **({"summary": item.summary} if item.summary else {}),
-            "date_published": _rfc3339(item.published),
-            "date_modified": _rfc3339(item.updated),
+            "date_published": utc_iso(item.published),
+            "date_modified": utc_iso(item.updated),
             "authors": [{"name": item.author}],
             "tags": list(item.categories),
         }

@@ -7,7 +7,6 @@ and importing an export is a no-op.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from .models import (
     Round,
     Team,
 )
+from .timing import utc_iso
 from .writes import WriteError, Writer, write
 
 # Registries first: championships refer to circuits, teams and drivers; articles to all.
@@ -242,10 +242,6 @@ def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _str_presenter)
 
 
-def _instant(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
 def _compact(mapping: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in mapping.items() if v is not None and v != []}
 
@@ -291,8 +287,8 @@ def export_documents(session: OrmSession) -> dict[str, dict[str, Any]]:
                     "title": art.title,
                     "summary": art.summary,
                     "author": art.author,
-                    "published": _instant(art.published_at),
-                    "updated": _instant(art.updated_at),
+                    "published": utc_iso(art.published_at),
+                    "updated": utc_iso(art.updated_at),
                     "status": art.status,
                     "note": art.note,
                     "championships": art.championships,
@@ -370,7 +366,7 @@ def _session_document(s: Any) -> dict[str, Any]:
         doc["results"] = _compact(
             {
                 "status": s.results_status,
-                "published": _instant(s.results_updated_at) if s.results_updated_at else None,
+                "published": utc_iso(s.results_updated_at) if s.results_updated_at else None,
                 "note": s.results_note,
                 "lines": [
                     _compact(

@@ -10,12 +10,12 @@ import datetime as dt
 from typing import Any
 
 from .models import Article, Championship, Circuit, Competitor, Entry, Result, Round, Session
-from .timing import session_time
+from .timing import session_time, utc_iso
 
 
 def instant(value: dt.datetime | None) -> str | None:
     """An RFC 3339 UTC instant, or None."""
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if value else None
+    return utc_iso(value) if value else None
 
 
 def circuit_dict(circuit: Circuit) -> dict[str, Any]:

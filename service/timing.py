@@ -32,6 +32,11 @@ def is_valid_zone(name: str) -> bool:
     return True
 
 
+def utc_iso(value: dt.datetime) -> str:
+    """An RFC 3339 UTC instant with a Z, the one spelling every output uses."""
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
 def localize(local: dt.datetime, zone_name: str) -> dt.datetime:
     """Attach ``zone_name`` to a naive local wall time.
 

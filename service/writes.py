@@ -45,6 +45,7 @@ from .models import (
     Session,
     Team,
 )
+from .timing import utc_iso
 
 # The fields that make up "when and whether" a session or round happens. A change to any of
 # them records all of them, so schedule-change entries can be described from the record alone.
@@ -85,13 +86,11 @@ def write(
 def to_json(value: Any) -> Any:
     """A JSON-safe form of a field value, for the change record."""
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, dt.date | dt.time):
-        return (
-            value.isoformat(timespec="minutes")
-            if isinstance(value, dt.time)
-            else (value.isoformat())
-        )
+        return utc_iso(value)
+    if isinstance(value, dt.time):
+        return value.isoformat(timespec="minutes")
+    if isinstance(value, dt.date):
+        return value.isoformat()
     return value
 
 
