@@ -112,7 +112,9 @@ def _serve(
         meta, rounds, competitor = loaded
         fragments = current_app.extensions[FRAGMENTS_EXTENSION]
         body = render_calendar(meta, rounds, options, settings, competitor, fragments)
-        changed = last_modified(rounds) or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        slugs = sorted({r.championship.slug for r in rounds}) if key[0] != "all" else None
+        stamps = [last_modified(rounds), queries.last_change_at(read_session(), slugs)]
+        changed = max((s for s in stamps if s), default=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
         return Rendered.of(body, CONTENT_TYPE, changed)
 
     rendered = render_cached(("ics", *key, options, settings), version, render)

@@ -137,7 +137,9 @@ def _render(session, kind, slug, fmt, limit, site, self_url, hub) -> Rendered | 
         author="gridfeed",
         format=fmt,
     )
-    return Rendered.of(render(meta, items), CONTENT_TYPES[fmt], updated)
+    scope_slugs = None if kind is None else [c.slug for c in championships]
+    changed = max(updated, queries.last_change_at(session, scope_slugs) or updated)
+    return Rendered.of(render(meta, items), CONTENT_TYPES[fmt], changed)
 
 
 @bp.get("/news.<fmt>")

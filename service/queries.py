@@ -6,14 +6,15 @@ so every relationship a renderer walks is loaded here.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
-from .models import Championship, Competitor, Entry, EntryDriver, Result, Round, Session
+from .models import Championship, Change, Competitor, Entry, EntryDriver, Result, Round, Session
 
 
 def _championship_graph() -> list[_AbstractLoad]:
@@ -92,3 +93,25 @@ def championships_of(session: OrmSession, competitor: Competitor) -> Sequence[Ch
 def all_competitors(session: OrmSession) -> Sequence[Competitor]:
     """Every competitor, by name."""
     return session.scalars(select(Competitor).order_by(Competitor.name)).all()
+
+
+def last_change_at(
+    session: OrmSession, championships: Sequence[str] | None = None
+) -> dt.datetime | None:
+    """When anything a feed about ``championships`` (None: everything) may show last changed.
+
+    Counts the championships' own changes and every change that belongs to no single
+    championship (circuits, teams, drivers) or to articles, so a feed's Last-Modified is
+    never earlier than a change to its bytes: a client sending only If-Modified-Since is
+    never told "not modified" wrongly.
+    """
+    stmt = select(func.max(Change.at))
+    if championships is not None:
+        stmt = stmt.where(
+            or_(
+                Change.championship.in_(list(championships)),
+                Change.championship.is_(None),
+                Change.entity == "article",
+            )
+        )
+    return session.scalar(stmt)

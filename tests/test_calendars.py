@@ -450,3 +450,16 @@ def test_links_use_the_public_base_url_and_canonical_options(db_path: Path) -> N
     # The same options in another order are the same feed: same bytes, same ETag.
     again = client.get("/calendar.ics?include=weekend,race&alarm=30")
     assert again.data == response.data and again.headers["ETag"] == response.headers["ETag"]
+
+
+def test_renaming_a_driver_moves_the_competitor_calendars_last_modified(app: Flask) -> None:
+    client = app.test_client()
+    url = "/competitors/jessica-backman/calendar.ics"
+    first = client.get(url)
+    with write(app, actor="test", now=dt.datetime(2030, 1, 1, tzinfo=dt.UTC)) as w:
+        w.upsert_competitor("jessica-backman", {"name": "J. Bäckman", "country_code": None})
+    second = client.get(url)
+    assert second.headers["ETag"] != first.headers["ETag"]
+    assert second.headers["Last-Modified"] == "Tue, 01 Jan 2030 00:00:00 GMT"
+    stale = client.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert stale.status_code == 200

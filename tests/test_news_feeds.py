@@ -271,14 +271,44 @@ def test_cancelling_a_round_is_news(app, client) -> None:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_unchanged_data_gives_identical_bytes_and_etag(app, client, fmt: str) -> None:
-    first = client.get(f"/news.{fmt}")
-    # A write elsewhere bumps the data version and re-renders; the bytes must not change.
+    url = f"/championships/{GT4}/news.{fmt}"
+    first = client.get(url)
+    # A write to another championship bumps the data version and re-renders this feed;
+    # its bytes, ETag and Last-Modified must not change.
     with write(app, actor="test") as w:
-        w.upsert_competitor("someone-else", {"name": "Someone Else", "country_code": None})
-    second = client.get(f"/news.{fmt}")
+        adac = w.session.scalar(
+            select(Championship).where(Championship.slug == "adac-gt4-germany-2023")
+        )
+        w.upsert_championship(
+            adac.slug,
+            {
+                "name": adac.name,
+                "series": adac.series,
+                "season": adac.season,
+                "description": "Changed",
+            },
+        )
+    second = client.get(url)
     assert first.data == second.data
     assert first.headers["ETag"] == second.headers["ETag"]
     assert first.headers["Last-Modified"] == second.headers["Last-Modified"]
+
+
+def test_renaming_a_driver_moves_last_modified(app, client) -> None:
+    url = "/competitors/jessica-backman/news.atom"
+    first = client.get(url)
+    with write(app, actor="test", now=dt.datetime(2030, 1, 1, tzinfo=dt.UTC)) as w:
+        w.upsert_competitor(
+            "jessica-backman", {"name": "Jessica Bäckman (SWE)", "country_code": None}
+        )
+    second = client.get(url)
+    assert second.headers["ETag"] != first.headers["ETag"]
+    # The bytes changed, so If-Modified-Since with the old date must not give a 304.
+    assert second.headers["Last-Modified"] == "Tue, 01 Jan 2030 00:00:00 GMT"
+    assert (
+        client.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]}).status_code
+        == 200
+    )
 
 
 def test_conditional_get_head_and_limit(client) -> None:
