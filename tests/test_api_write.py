@@ -78,6 +78,54 @@ def test_scoped_tokens_get_403_outside_their_scope(client, runner) -> None:
     assert client.post("/api/v1/articles", json=article, headers=_auth(press)).status_code == 201
 
 
+# -- championships --------------------------------------------------------------------------
+
+
+def test_create_and_update_a_championship(client, token, runner) -> None:
+    body = {
+        "slug": "gt4-test-cup-2024",
+        "name": "GT4 Test Cup 2024",
+        "series": "GT4 Test Cup",
+        "season": 2024,
+    }
+    created = client.post("/api/v1/championships", json=body, headers=_auth(token))
+    assert created.status_code == 201, created.json
+    assert created.headers["Location"] == "/api/v1/championships/gt4-test-cup-2024"
+    _problem(
+        client.post("/api/v1/championships", json=body, headers=_auth(token)), 422, "already exists"
+    )
+    _problem(
+        client.post(
+            "/api/v1/championships", json={**body, "slug": "x", "season": 1}, headers=_auth(token)
+        ),
+        422,
+        "season",
+    )
+    updated = client.patch(
+        "/api/v1/championships/gt4-test-cup-2024",
+        json={"website": "https://gt4.example.org/"},
+        headers=_auth(token, **{"If-Match": created.headers["ETag"]}),
+    )
+    assert updated.status_code == 200 and updated.json["website"] == "https://gt4.example.org/"
+    # Only a token for every championship may create one.
+    scoped = _token(runner, "--championship", GT4)
+    _problem(
+        client.post(
+            "/api/v1/championships", json={**body, "slug": "another-cup"}, headers=_auth(scoped)
+        ),
+        403,
+        "may not change calendar",
+    )
+    results_only = _token(runner, "--permission", "results")
+    _problem(
+        client.patch(
+            f"/api/v1/championships/{GT4}", json={"name": "X"}, headers=_auth(results_only)
+        ),
+        403,
+        "may not change calendar",
+    )
+
+
 # -- sessions -------------------------------------------------------------------------------
 
 

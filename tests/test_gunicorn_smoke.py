@@ -66,3 +66,18 @@ def test_gunicorn_serves_seeded_home_page(gunicorn_url: str) -> None:
     home = requests.get(f"{gunicorn_url}/", timeout=5)
     assert home.status_code == 200
     assert "GT4 European Series 2023" in home.text and "ADAC GT4 Germany 2023" in home.text
+
+
+def test_gunicorn_serves_feeds_and_api_with_caching(gunicorn_url: str) -> None:
+    for path, media in (
+        ("/calendar.ics", "text/calendar"),
+        ("/news.atom", "application/atom+xml"),
+        ("/api/v1/championships", "application/json"),
+    ):
+        first = requests.get(f"{gunicorn_url}{path}", timeout=10)
+        assert first.status_code == 200, path
+        assert first.headers["Content-Type"].startswith(media)
+        again = requests.get(
+            f"{gunicorn_url}{path}", timeout=10, headers={"If-None-Match": first.headers["ETag"]}
+        )
+        assert again.status_code == 304, path
