@@ -111,7 +111,8 @@ def test_championship_and_competitor_pages(client) -> None:
     page = _parse(competitor.get_data(as_text=True))
     text = " ".join(" ".join(page.text).split())
     assert "ADAC GT4 Germany 2023" in text and "GT4 European Series 2023" in text
-    assert "shared with Jessica Bäckman" in text
+    assert "Aston Martin Vantage GT4 with racing one; shared with Jessica Bäckman." in text
+    assert "Car not published, team not published; shared with Jessica Bäckman." in text
     assert "13th" in text  # his qualifying 2
     assert {a["href"] for a in page.alternates} >= {
         "/competitors/andreas-backman/calendar.ics",
