@@ -8,7 +8,19 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, calendar_views, cli, db, errors, feed_views, http_cache, pages, tokens
+from . import (
+    api,
+    calendar_views,
+    cli,
+    db,
+    errors,
+    feed_views,
+    http_cache,
+    pages,
+    tokens,
+    websub,
+    worker,
+)
 from .config import default_config
 
 
@@ -30,5 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(feed_views.bp)
     app.register_blueprint(calendar_views.bp)
+    app.register_blueprint(websub.bp)
     api.init_app(app)
+    worker.init_app(app)
     return app

@@ -26,6 +26,7 @@ from .writes import WriteError, Writer, write
 EXTENSION = "gridfeed.api"
 PREFIX = "/api/v1"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+BODYLESS_POSTS = ("/rotate-secret", "/replay")
 
 
 # -- errors -------------------------------------------------------------------------------
@@ -110,7 +111,11 @@ def _require_json_body() -> Response | None:
                 "Content Too Large",
                 f"the body is larger than {current_app.config['MAX_CONTENT_LENGTH']} bytes",
             )
-        if not request.is_json:
+        # Some writes carry no body (DELETE, rotating a secret, a replay): nothing to type.
+        bodyless = not request.content_length and (
+            request.method == "DELETE" or request.path.endswith(BODYLESS_POSTS)
+        )
+        if not request.is_json and not bodyless:
             return problem(
                 415,
                 "Unsupported Media Type",
@@ -124,7 +129,7 @@ def _require_json_body() -> Response | None:
 
 def init_app(app: Flask) -> None:
     """Create the app's Api (OpenAPI 3.1 at /api/v1/openapi.json) and register the API."""
-    from . import api_read, api_write
+    from . import api_read, api_webhooks, api_write
 
     app.config.setdefault("API_TITLE", "gridfeed API")
     app.config.setdefault("API_VERSION", "v1")
@@ -145,6 +150,7 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = api
     api.register_blueprint(api_read.blp)
     api.register_blueprint(api_write.blp)
+    api.register_blueprint(api_webhooks.blp)
     # flask-smorest installs its own JSON error handler; ours answers problem+json.
     app.register_error_handler(HTTPException, _handle_api_http)
     app.register_error_handler(AuthError, _handle_auth)

@@ -7,10 +7,12 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from .models import (
     ARTICLE_STATUSES,
+    DELIVERY_STATUSES,
     RESULT_OUTCOMES,
     ROUND_STATUSES,
     SESSION_KINDS,
     SESSION_STATUSES,
+    WEBHOOK_EVENT_TYPES,
 )
 
 SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="must be a slug such as 'race-1'")
@@ -302,3 +304,89 @@ class ArticleCreate(ArticleUpdate):
     slug = fields.String(required=True, validate=SLUG)
     title = _text(required=True)
     body_markdown = _text(required=True)
+
+
+# -- webhooks -----------------------------------------------------------------------------
+
+
+class WebhookUpdate(StrictSchema):
+    url = fields.String(
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "http(s) URL that receives the POSTs; must be public"},
+    )
+    description = fields.String(allow_none=True, validate=validate.Length(max=500))
+    event_types = fields.List(
+        fields.String(validate=validate.OneOf(WEBHOOK_EVENT_TYPES)),
+        validate=validate.Length(min=1, max=len(WEBHOOK_EVENT_TYPES)),
+    )
+    championship = fields.String(allow_none=True, validate=SLUG)
+    competitor = fields.String(allow_none=True, validate=SLUG)
+    reminder_minutes = fields.Integer(
+        validate=validate.Range(1, 10080),
+        metadata={"description": "lead time of session.starting_soon (default 30)"},
+    )
+    enabled = fields.Boolean(metadata={"description": "true re-enables a disabled subscription"})
+
+
+class WebhookCreate(WebhookUpdate):
+    url = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    event_types = fields.List(
+        fields.String(validate=validate.OneOf(WEBHOOK_EVENT_TYPES)),
+        required=True,
+        validate=validate.Length(min=1, max=len(WEBHOOK_EVENT_TYPES)),
+    )
+
+
+class WebhookOut(Schema):
+    id = fields.String(required=True)
+    url = fields.String(required=True)
+    description = fields.String(allow_none=True)
+    event_types = fields.List(fields.String(), required=True)
+    championship = fields.String(allow_none=True)
+    competitor = fields.String(allow_none=True)
+    reminder_minutes = fields.Integer(required=True)
+    enabled = fields.Boolean(required=True)
+    disabled_reason = fields.String(allow_none=True)
+    failing_since = fields.String(allow_none=True)
+    created_at = fields.String(required=True)
+    updated_at = fields.String(required=True)
+    deliveries = fields.String(required=True, metadata={"description": "the delivery log"})
+    href = fields.String(required=True, metadata={"description": "this subscription in the API"})
+
+
+class WebhookWithSecretOut(WebhookOut):
+    secret = fields.String(
+        required=True,
+        metadata={"description": "whsec_ signing secret; shown only in this response"},
+    )
+
+
+class AttemptOut(Schema):
+    attempt = fields.Integer(required=True)
+    at = fields.String(required=True)
+    status_code = fields.Integer(allow_none=True)
+    latency_ms = fields.Integer(allow_none=True)
+    outcome = fields.String(required=True)
+    error = fields.String(allow_none=True)
+
+
+class DeliveryOut(Schema):
+    id = fields.String(required=True, metadata={"description": "the webhook-id header"})
+    event_type = fields.String(required=True)
+    status = fields.String(required=True)
+    attempts = fields.Integer(required=True)
+    created_at = fields.String(required=True)
+    next_attempt_at = fields.String(allow_none=True)
+    finished_at = fields.String(allow_none=True)
+    last_status_code = fields.Integer(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    payload = fields.Dict(required=True)
+    log = fields.List(fields.Nested(AttemptOut), required=True)
+
+
+class DeliveryQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(DELIVERY_STATUSES))
+
+
+WebhookPage = page_of(WebhookOut, "WebhookPage")
+DeliveryPage = page_of(DeliveryOut, "DeliveryPage")

@@ -28,6 +28,29 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "PUBLIC_BASE_URL": os.environ.get("GRIDFEED_PUBLIC_BASE_URL", ""),
         "MAX_CONTENT_LENGTH": int(os.environ.get("GRIDFEED_MAX_BODY_BYTES", str(1024 * 1024))),
         "FEED_REFRESH_MINUTES": int(os.environ.get("GRIDFEED_REFRESH_MINUTES", "60")),
+        # -- notifications (webhooks, WebSub, reminders) --
+        # Deliver from a thread of the web process: "auto" does so on SQLite (the one-command
+        # embedded default) and leaves PostgreSQL deployments to `flask worker` processes.
+        "RUN_WORKER_IN_PROCESS": os.environ.get("GRIDFEED_RUN_WORKER_IN_PROCESS", "auto"),
+        "WORKER_THREADS": int(os.environ.get("GRIDFEED_WORKER_THREADS", "8")),
+        "WORKER_POLL_SECONDS": float(os.environ.get("GRIDFEED_WORKER_POLL_SECONDS", "1")),
+        # A claimed delivery not finished within the lease is claimed again (the worker died).
+        # Must exceed the connect and read timeouts.
+        "WORKER_LEASE_SECONDS": int(os.environ.get("GRIDFEED_WORKER_LEASE_SECONDS", "120")),
+        "DELIVERY_CONNECT_TIMEOUT": float(os.environ.get("GRIDFEED_DELIVERY_CONNECT_TIMEOUT", "5")),
+        "DELIVERY_READ_TIMEOUT": float(os.environ.get("GRIDFEED_DELIVERY_READ_TIMEOUT", "15")),
+        "DELIVERY_MAX_RESPONSE_BYTES": 64 * 1024,
+        # Seconds to wait before each retry; about 27.5 hours in all, then the message is given
+        # up and a subscription that has not succeeded since is disabled.
+        "DELIVERY_RETRY_SCHEDULE": [5, 300, 1800, 7200, 18000, 36000, 36000],
+        # Development and tests only: allow webhook and WebSub targets on 127.0.0.0/8 and ::1.
+        "ALLOW_LOOPBACK_TARGETS": _env_bool("GRIDFEED_ALLOW_LOOPBACK_TARGETS", False),
+        "WEBSUB_LEASE_SECONDS": (3600, 10 * 86400, 30 * 86400),  # minimum, default, maximum
+        # WebSub says a hub MUST ignore hub.secret on a subscription not made over HTTPS.
+        "WEBSUB_ACCEPT_SECRET_OVER_HTTP": _env_bool("GRIDFEED_WEBSUB_SECRET_OVER_HTTP", False),
+        "REMINDER_DEFAULT_MINUTES": 30,
+        # Proxies in front of the app whose X-Forwarded-Proto/Host to trust (for HTTPS checks).
+        "TRUSTED_PROXY_HOPS": int(os.environ.get("GRIDFEED_TRUSTED_PROXY_HOPS", "0")),
     }
 
 

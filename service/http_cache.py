@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from flask import Flask, Response, current_app, request
 
 from .db import data_version, read_session
+from .site import hub_url
 
 EXTENSION = "gridfeed.render_cache"
 VERSION_EXTENSION = "gridfeed.data_version_memo"
@@ -105,7 +106,10 @@ def feed_response(
     links: list[tuple[str, str]] | None = None,
     filename: str | None = None,
 ) -> Response:
-    """A cacheable response: ETag, Last-Modified, Cache-Control, CORS, 304s and HEAD."""
+    """A cacheable response: ETag, Last-Modified, Cache-Control, CORS, 304s and HEAD.
+
+    Every feed names its WebSub hub in ``Link`` (WebSub discovery), next to ``self``.
+    """
     response = Response(rendered.body, content_type=rendered.content_type)
     response.set_etag(rendered.etag)
     response.last_modified = rendered.last_modified
@@ -114,6 +118,10 @@ def feed_response(
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Link"
     response.vary.add("Accept-Encoding")
+    links = list(links or [])
+    hub = hub_url()
+    if hub and not any(rel == "hub" for _, rel in links):
+        links.append((hub, "hub"))
     if links:
         response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)
     if filename:

@@ -45,6 +45,7 @@ from .models import (
     Session,
     Team,
 )
+from .outbox import enqueue_for_changes
 from .timing import utc_iso
 
 # The fields that make up "when and whether" a session or round happens. A change to any of
@@ -78,6 +79,8 @@ def write(
         session.execute(select(DataState.id).where(DataState.id == 1).with_for_update())
         writer = Writer(session, actor, now or utc_now())
         yield writer
+        # In the same transaction: no change without its notifications, and none without it.
+        enqueue_for_changes(session, writer.changes, writer.now)
         session.flush()
     # Committed: this process's feeds must see the new data version on the next request.
     forget_data_version(app or current_app)

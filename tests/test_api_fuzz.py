@@ -21,10 +21,20 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory, seeded_template: Path)
 
     db_path = tmp_path_factory.mktemp("fuzz") / "fuzz.sqlite3"
     shutil.copy(seeded_template, db_path)
-    app = make_app(db_path, AUTO_SEED=False)
+    app = make_app(db_path, AUTO_SEED=False, DNS_RESOLVER=_no_dns)
     result = app.test_cli_runner().invoke(args=["tokens", "create", "fuzzer"])
     assert result.exit_code == 0, result.output
     return app, result.output.strip().splitlines()[-1]
+
+
+def _no_dns(host: str, port: int) -> list[str]:
+    """Webhook URLs are resolved when registered; generated host names must not hit DNS."""
+    import ipaddress
+
+    try:
+        return [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        raise OSError(f"no DNS in tests: {host}") from None
 
 
 def _operations(app):

@@ -402,7 +402,9 @@ def test_headers_conditional_get_and_head(client) -> None:
     assert first.headers["Cache-Control"] == "public, max-age=3600"
     assert first.headers["Access-Control-Allow-Origin"] == "*"
     assert "gt4-european-series-2023.ics" in first.headers["Content-Disposition"]
-    assert first.headers["Link"] == f'<http://localhost{url}>; rel="self"'
+    assert first.headers["Link"] == (
+        f'<http://localhost{url}>; rel="self", <http://localhost/websub>; rel="hub"'
+    )
     etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
     assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
     assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 304
@@ -442,7 +444,9 @@ def test_links_use_the_public_base_url_and_canonical_options(db_path: Path) -> N
     client = app.test_client()
     response = client.get("/calendar.ics?alarm=30&include=race,weekend")
     canonical = "https://feeds.example.org/calendar.ics?include=race&include=weekend&alarm=30"
-    assert response.headers["Link"] == f'<{canonical}>; rel="self"'
+    assert response.headers["Link"] == (
+        f'<{canonical}>; rel="self", <https://feeds.example.org/websub>; rel="hub"'
+    )
     cal = _vobject(response.data)
     assert cal.contents["source"][0].value == canonical
     urls = {e.url.value for e in cal.contents["vevent"]}

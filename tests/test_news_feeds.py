@@ -50,10 +50,14 @@ def test_xml_feeds_parse_cleanly_with_links_and_ids(client, scope: str, fmt: str
     response, feed = _parse(client, url)
     assert feed.bozo == 0, feed.get("bozo_exception")
     assert response.content_type == f"application/{fmt}+xml; charset=utf-8"
-    assert response.headers["Link"] == f'<http://localhost{url}>; rel="self"'
+    assert response.headers["Link"] == (
+        f'<http://localhost{url}>; rel="self", <http://localhost/websub>; rel="hub"'
+    )
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     self_links = [lk.href for lk in feed.feed.links if lk.rel == "self"]
     assert self_links == [f"http://localhost{url}"]
+    # WebSub discovery inside the document too (feedgen never writes it for RSS).
+    assert [lk.href for lk in feed.feed.links if lk.rel == "hub"] == ["http://localhost/websub"]
     alternate = [lk.href for lk in feed.feed.links if lk.rel == "alternate"]
     assert alternate == [f"http://localhost{scope or '/'}"]
     assert feed.entries
