@@ -74,6 +74,12 @@ def times(
     return out
 
 
+def changed_fields(change: Change) -> list[str]:
+    """The fields whose values differ (the record also carries unchanged context fields)."""
+    before, after = change.before or {}, change.after or {}
+    return sorted(k for k in after if before.get(k) != after.get(k)) if change.before else []
+
+
 def _session_by_key(session: OrmSession, key: str) -> Session | None:
     slug, number, session_slug = key.split("/")
     return session.scalar(
@@ -113,7 +119,7 @@ def _session_event(session: OrmSession, change: Change) -> Event | None:
     previous["status"] = merged_before.get("status", found.status)
     data = {
         "session": current,
-        "changed_fields": sorted(after),
+        "changed_fields": changed_fields(change),
         "previous": previous,
     }
     cancelled = after.get("status") == "cancelled" and before.get("status") != "cancelled"
@@ -137,7 +143,7 @@ def _round_event(session: OrmSession, change: Change) -> Event | None:
             "url": f"/api/v1/championships/{found.championship.slug}/rounds/{found.number}",
         },
         "action": change.action,
-        "changed_fields": sorted(change.after or {}) if change.action == "updated" else [],
+        "changed_fields": changed_fields(change),
         "previous": change.before,
     }
     return Event("round.changed", change.at, data, frozenset([found.championship.slug]))

@@ -31,7 +31,7 @@ from .writes import utc_now
 
 log = logging.getLogger("gridfeed.worker")
 IN_PROCESS_EXTENSION = "gridfeed.in_process_worker"
-PLAN_EVERY_SECONDS = 10.0
+PLAN_EVERY_SECONDS = 10.0  # default of WORKER_PLAN_SECONDS
 
 
 def new_worker_id() -> str:
@@ -92,13 +92,14 @@ class Worker:
     def run(self, stop: threading.Event) -> None:
         """Deliver until ``stop`` is set, then finish what is in flight."""
         poll = self.app.config["WORKER_POLL_SECONDS"]
+        plan_every = self.app.config.get("WORKER_PLAN_SECONDS", PLAN_EVERY_SECONDS)
         inflight: set[Future[str]] = set()
         last_plan = float("-inf")
         log.info("worker %s started with %d threads", self.worker_id, self.threads)
         with ThreadPoolExecutor(self.threads, thread_name_prefix="gridfeed-delivery") as pool:
             while not stop.is_set():
                 try:
-                    if time.monotonic() - last_plan >= PLAN_EVERY_SECONDS:
+                    if time.monotonic() - last_plan >= plan_every:
                         self.housekeeping()
                         last_plan = time.monotonic()
                     inflight = {f for f in inflight if not f.done()}

@@ -1,0 +1,86 @@
+"""Shared set-up for the notification tests: an app that may send to loopback with fast
+retries, a worker running in a thread, and API helpers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from service.worker import Worker
+
+from .conftest import make_app
+
+GT4 = "gt4-european-series-2023"
+ADAC = "adac-gt4-germany-2023"
+ROUND_2 = f"/api/v1/championships/{GT4}/rounds/2"
+FAST = {
+    "ALLOW_LOOPBACK_TARGETS": True,
+    "DELIVERY_RETRY_SCHEDULE": [0.05, 0.05, 0.05],
+    "DELIVERY_READ_TIMEOUT": 3.0,
+    "DELIVERY_CONNECT_TIMEOUT": 2.0,
+    "WORKER_POLL_SECONDS": 0.02,
+    "WORKER_PLAN_SECONDS": 0.1,
+    "WEBSUB_ACCEPT_SECRET_OVER_HTTP": True,
+}
+
+
+def notify_app(db_path: Path, **overrides: Any) -> Flask:
+    """An app on ``db_path`` set up for delivering to receivers on loopback."""
+    return make_app(db_path, AUTO_SEED=False, **{**FAST, **overrides})
+
+
+def new_token(app: Flask, *options: str) -> str:
+    """A token from the CLI (all championships, all permissions unless options say)."""
+    result = app.test_cli_runner().invoke(args=["tokens", "create", "integrator", *options])
+    assert result.exit_code == 0, result.output
+    return result.output.strip().splitlines()[-1]
+
+
+def auth(token: str, **extra: str) -> dict[str, str]:
+    """Bearer headers."""
+    return {"Authorization": f"Bearer {token}", **extra}
+
+
+def subscribe(client: FlaskClient, token: str, url: str, events: list[str], **extra: Any) -> dict:
+    """Create a webhook subscription; return the 201 body (with its secret)."""
+    response = client.post(
+        "/api/v1/webhooks", json={"url": url, "event_types": events, **extra}, headers=auth(token)
+    )
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def patch_session(client: FlaskClient, token: str, path: str, **fields: Any):
+    """PATCH a session with a fresh If-Match."""
+    etag = client.get(path).headers["ETag"]
+    response = client.patch(path, json=fields, headers=auth(token, **{"If-Match": etag}))
+    assert response.status_code == 200, response.json
+    return response
+
+
+@contextmanager
+def running_worker(app: Flask, threads: int = 4) -> Iterator[Worker]:
+    """The real worker loop in a thread; stopped (finishing in-flight work) on exit."""
+    worker = Worker(app, threads=threads)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield worker
+    finally:
+        stop.set()
+        thread.join(30)
+        assert not thread.is_alive(), "the worker did not stop"
+
+
+def delivery_log(client: FlaskClient, token: str, sub: dict) -> list[dict]:
+    """The subscription's deliveries, newest first, from the API."""
+    response = client.get(sub["deliveries"], headers=auth(token))
+    assert response.status_code == 200, response.json
+    return response.json["items"]
