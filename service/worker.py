@@ -138,7 +138,7 @@ def _start_in_process() -> None:
         state["started"] = True
         worker = Worker(app)
         thread = threading.Thread(
-            target=worker.run, args=(threading.Event(),), name="gridfeed-worker", daemon=True
+            target=worker.run, args=(state["stop"],), name="gridfeed-worker", daemon=True
         )
         thread.start()
 
@@ -149,7 +149,12 @@ def init_app(app: Flask) -> None:
     if wants_in_process_worker(app):
         # Started by the first request, in the process that serves: never in the reloader's
         # parent, in CLI commands, or in a gunicorn master before it forks.
-        app.extensions[IN_PROCESS_EXTENSION] = {"started": False, "lock": threading.Lock()}
+        # "stop" ends the thread (tests; a process that exits just drops it: leases cover it).
+        app.extensions[IN_PROCESS_EXTENSION] = {
+            "started": False,
+            "lock": threading.Lock(),
+            "stop": threading.Event(),
+        }
         app.before_request(_start_in_process)
 
 
