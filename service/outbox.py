@@ -249,7 +249,8 @@ def _insert_once(session: OrmSession, delivery: Delivery, dedupe_key: str) -> in
         statement = sqlite.insert(Delivery).values(values).on_conflict_do_nothing()
     else:  # pragma: no cover - other databases are not supported
         statement = insert(Delivery).values(values)
-    return session.execute(statement).rowcount or 0
+    # RETURNING counts what was inserted on both drivers (psycopg's rowcount here is -1).
+    return len(session.execute(statement.returning(Delivery.id)).all())
 
 
 # -- claiming and finishing ---------------------------------------------------------------

@@ -3,8 +3,9 @@ retries, a worker running in a thread, and API helpers."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -65,9 +66,11 @@ def patch_session(client: FlaskClient, token: str, path: str, **fields: Any):
 
 
 @contextmanager
-def running_worker(app: Flask, threads: int = 4) -> Iterator[Worker]:
+def running_worker(
+    app: Flask, threads: int = 4, clock: Callable[[], dt.datetime] | None = None
+) -> Iterator[Worker]:
     """The real worker loop in a thread; stopped (finishing in-flight work) on exit."""
-    worker = Worker(app, threads=threads)
+    worker = Worker(app, threads=threads, **({"clock": clock} if clock else {}))
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
     thread.start()

@@ -118,3 +118,68 @@ def test_concurrent_writers_get_distinct_versions_on_postgres(pg_database: str) 
     assert not errors
     assert store_counts(app)[1] == version + 4
     get_store(app).engine.dispose()
+
+
+def test_notifications_on_postgres_claim_with_skip_locked_and_send_once(
+    pg_database: str,
+) -> None:
+    import datetime as dt
+
+    from service import outbox
+
+    from .notify_helpers import (
+        FAST,
+        ROUND_2,
+        delivery_log,
+        new_token,
+        patch_session,
+        running_worker,
+        subscribe,
+    )
+    from .receivers import receiving, wait_for
+    from .test_reminders import _create_weekend
+
+    app = _app(pg_database, **FAST)
+    client, token = app.test_client(), new_token(app)
+    with receiving() as receiver:
+        sub = subscribe(client, token, receiver.url, ["session.changed"])
+        for minute in range(12):
+            patch_session(
+                client, token, f"{ROUND_2}/sessions/race-1", local_time=f"14:{minute:02d}"
+            )
+        # Four claimers at once: FOR UPDATE SKIP LOCKED hands each delivery to one of them.
+        claimed: list[list[int]] = []
+        now = dt.datetime.now(dt.UTC)
+        threads = [
+            threading.Thread(target=lambda i=i: claimed.append(outbox.claim(app, f"w{i}", 3, now)))
+            for i in range(4)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        ids = [i for batch in claimed for i in batch]
+        assert len(ids) == len(set(ids)) == 12
+
+        # Those claimers never finish. Two real workers, running on a clock past the leases
+        # (120 s), take their deliveries over.
+        def later() -> dt.datetime:
+            return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=150)
+
+        with running_worker(app, 3, later), running_worker(app, 3, later):
+            wait_for(lambda: len(receiver.posts()) >= 12, what="twelve deliveries")
+            wait_for(
+                lambda: all(d["status"] == "delivered" for d in delivery_log(client, token, sub))
+            )
+        posts = receiver.posts()
+        assert len(posts) == 12 and len({p.headers["webhook-id"] for p in posts}) == 12
+
+        # Reminders use INSERT .. ON CONFLICT DO NOTHING on PostgreSQL: planned once.
+        _create_weekend(client, token)
+        subscribe(
+            client, token, receiver.url, ["session.starting_soon"], championship="reminder-cup"
+        )
+        now = dt.datetime.now(dt.UTC)
+        assert outbox.plan_reminders(app, now) == 1
+        assert outbox.plan_reminders(app, now) == 0
+    get_store(app).engine.dispose()
