@@ -227,3 +227,21 @@ def test_a_secret_over_plain_http_is_ignored_as_websub_requires(db_path: Path) -
 def test_form_encoding_is_required(client) -> None:
     response = client.post("/websub", json={"hub.mode": "subscribe"})
     assert response.status_code == 415
+
+
+def test_a_secret_is_accepted_over_https_behind_a_trusted_proxy(db_path: Path) -> None:
+    app = notify_app(db_path, WEBSUB_ACCEPT_SECRET_OVER_HTTP=False, TRUSTED_PROXY_HOPS=1)
+    client = app.test_client()
+    with receiving() as receiver:
+        response = client.post(
+            "/websub",
+            data={
+                "hub.mode": "subscribe",
+                "hub.topic": "https://localhost/news.atom",
+                "hub.callback": receiver.url,
+                "hub.secret": "abc",
+            },
+            headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"},
+        )
+    assert response.status_code == 202, response.data
+    assert b"ignored" not in response.data
