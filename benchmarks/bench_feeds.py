@@ -43,8 +43,10 @@ def main() -> None:
         sessions = build(app)
         client = app.test_client()
         cache = app.extensions[EXTENSION]
-        print(f"Synthetic data: {sessions} sessions; {args.repeat} runs each; ms, median "
-              "(interquartile range)\n")
+        print(
+            f"Synthetic data: {sessions} sessions; {args.repeat} runs each; ms, median "
+            "(interquartile range)\n"
+        )
         print("| feed | bytes | cold render | warm 200 | 304 |")
         print("| --- | ---: | ---: | ---: | ---: |")
         for limit in (50, 500):
@@ -64,8 +66,11 @@ def main() -> None:
                     assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
 
                 cells = [measure(f, args.repeat) for f in (cold, warm, not_modified)]
-                print(f"| `{url}` | {len(body.data):,} | "
-                      + " | ".join(f"{m:.1f} ({lo:.1f}–{hi:.1f})" for m, lo, hi in cells) + " |")
+                print(
+                    f"| `{url}` | {len(body.data):,} | "
+                    + " | ".join(f"{m:.1f} ({lo:.1f}–{hi:.1f})" for m, lo, hi in cells)
+                    + " |"
+                )
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from .api_schemas import (
 )
 from .db import read_session, write_session
 from .models import Championship, Competitor, Delivery, DeliveryAttempt, WebhookSubscription
-from .outbound import UnsafeTarget, check_url
+from .outbound import UnsafeTarget, check_configured
 from .outbox import replay
 from .representations import instant
 from .signing import new_webhook_secret, seal
@@ -128,11 +128,7 @@ def _own(session: Any, principal: Principal, public_id: str) -> WebhookSubscript
 
 def _check_target(url: str) -> None:
     try:
-        check_url(
-            url,
-            current_app.config["ALLOW_LOOPBACK_TARGETS"],
-            current_app.config.get("DNS_RESOLVER"),
-        )
+        check_configured(url, current_app.config)
     except UnsafeTarget as exc:
         raise WriteError("url", str(exc)) from None
 

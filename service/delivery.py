@@ -27,7 +27,7 @@ from sqlalchemy import select
 from .db import get_store, write_session
 from .http_cache import forget_data_version
 from .models import Championship, Delivery, Round, Session, WebhookSubscription, WebSubSubscription
-from .outbound import Answer, UnsafeTarget, check_url, send
+from .outbound import Answer, UnsafeTarget, check_configured, send
 from .outbox import Outcome
 from .signing import sign_webhook, sign_websub, unseal
 from .timing import session_time, utc_iso
@@ -95,7 +95,7 @@ def perform(app: Flask, job: Job, now: dt.datetime) -> Outcome:
 
 
 def _send(app: Flask, url: str, method: str, headers: dict[str, str], body: bytes | None) -> Answer:
-    target = check_url(url, app.config["ALLOW_LOOPBACK_TARGETS"], app.config.get("DNS_RESOLVER"))
+    target = check_configured(url, app.config)
     return send(
         target,
         method,

@@ -18,6 +18,7 @@ import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
@@ -88,6 +89,11 @@ def check_url(url: str, allow_loopback: bool, resolve: Resolver | None = None) -
             raise UnsafeTarget(f"the host {host!r} resolves to {address}, {problem}")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(parts.scheme, host, port, path, addresses[0])
+
+
+def check_configured(url: str, config: Mapping[str, Any]) -> Target:
+    """``check_url`` with the app's settings (loopback allowance, resolver for tests)."""
+    return check_url(url, config["ALLOW_LOOPBACK_TARGETS"], config.get("DNS_RESOLVER"))
 
 
 def address_problem(address: str, allow_loopback: bool) -> str | None:

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from .db import write_session
-from .outbound import UnsafeTarget, check_url
+from .outbound import UnsafeTarget, check_configured
 from .outbox import enqueue_verification
 from .signing import seal
 from .site import base_url
@@ -69,11 +69,7 @@ def check_callback(callback: str) -> str:
     if len(callback) > MAX_URL_LENGTH:
         raise HubRequestError(f"hub.callback: longer than {MAX_URL_LENGTH} characters")
     try:
-        check_url(
-            callback,
-            current_app.config["ALLOW_LOOPBACK_TARGETS"],
-            current_app.config.get("DNS_RESOLVER"),
-        )
+        check_configured(callback, current_app.config)
     except UnsafeTarget as exc:
         raise HubRequestError(f"hub.callback: {exc}") from None
     return callback

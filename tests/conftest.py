@@ -46,9 +46,17 @@ def db_path(tmp_path: Path, seeded_template: Path) -> Path:
 
 
 @pytest.fixture
-def app(db_path: Path) -> Iterator[Flask]:
-    """An app on a fresh copy of the seeded database."""
-    yield make_app(db_path, AUTO_SEED=False)
+def app(db_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """An app on a fresh copy of the seeded database, with the test module's ``APP_CONFIG``."""
+    yield make_app(db_path, AUTO_SEED=False, **getattr(request.module, "APP_CONFIG", {}))
+
+
+@pytest.fixture
+def token(app: Flask) -> str:
+    """A bearer token for every championship with every permission."""
+    result = app.test_cli_runner().invoke(args=["tokens", "create", "test-token"])
+    assert result.exit_code == 0, result.output
+    return result.output.strip().splitlines()[-1]
 
 
 @pytest.fixture

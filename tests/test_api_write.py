@@ -13,14 +13,6 @@ GT4 = "gt4-european-series-2023"
 ROUND_2 = f"/api/v1/championships/{GT4}/rounds/2"
 
 
-@pytest.fixture
-def token(runner) -> str:
-    """A token for every championship with every permission."""
-    result = runner.invoke(args=["tokens", "create", "lead"])
-    assert result.exit_code == 0, result.output
-    return result.output.strip().splitlines()[-1]
-
-
 def _token(runner, *options: str) -> str:
     result = runner.invoke(args=["tokens", "create", "scoped", *options])
     assert result.exit_code == 0, result.output

@@ -12,6 +12,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from .notify_helpers import (
     ADAC,
+    FAST,
     GT4,
     ROUND_2,
     auth,
@@ -27,14 +28,7 @@ from .receivers import receiving, wait_for
 RACE_1 = f"{ROUND_2}/sessions/race-1"
 
 
-@pytest.fixture
-def app(db_path: Path):
-    return notify_app(db_path)
-
-
-@pytest.fixture
-def token(app) -> str:
-    return new_token(app)
+APP_CONFIG = FAST  # loopback receivers, fast retries
 
 
 def _verify(secret: str, seen) -> dict:

@@ -11,21 +11,23 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from .notify_helpers import ADAC, GT4, ROUND_2, new_token, notify_app, patch_session, running_worker
+from .notify_helpers import (
+    ADAC,
+    FAST,
+    GT4,
+    ROUND_2,
+    new_token,
+    notify_app,
+    patch_session,
+    running_worker,
+)
 from .receivers import receiving, wait_for
 
 TOPIC = f"http://localhost/championships/{GT4}/news.atom"
 CALENDAR = f"http://localhost/championships/{GT4}/calendar.ics"
 
 
-@pytest.fixture
-def app(db_path: Path):
-    return notify_app(db_path)
-
-
-@pytest.fixture
-def token(app) -> str:
-    return new_token(app)
+APP_CONFIG = FAST  # loopback receivers, fast retries
 
 
 def _hub(client, **params: str):
