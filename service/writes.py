@@ -2,8 +2,9 @@
 
 In one transaction a writer validates each change against the domain rules, writes it,
 records a ``Change`` (entity, key, action, before, after, when, by whom), bumps the data
-version once, and bumps the revision (iCal SEQUENCE) of every round or session it touched.
-Nothing else in the service writes to the store.
+version once, bumps the revision (iCal SEQUENCE) of every round or session it touched, and
+queues the notifications the changes cause in the outbox (``outbox.py``). Nothing else in the
+service writes championship data.
 
 Use it as::
 
