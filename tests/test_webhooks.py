@@ -303,3 +303,18 @@ def test_results_and_articles_events(app, client, token) -> None:
             wait_for(lambda: len(receiver.posts()) == 2)
         types = sorted(_verify(sub["secret"], p)["type"] for p in receiver.posts())
     assert types == ["article.published", "results.corrected"]
+
+
+def test_a_redirect_is_a_failed_attempt_not_followed(app, client, token) -> None:
+    with receiving(statuses=[302]) as receiver:
+        sub = subscribe(client, token, receiver.url, ["session.changed"])
+        patch_session(client, token, RACE_1, local_time="10:00")
+        with running_worker(app):
+            wait_for(lambda: delivery_log(client, token, sub)[0]["status"] == "delivered")
+        assert [p.answered for p in receiver.posts()] == [302, 200]
+    log = delivery_log(client, token, sub)[0]["log"]
+    assert (log[0]["status_code"], log[0]["outcome"], log[0]["error"]) == (
+        302,
+        "failed",
+        "HTTP 302",
+    )
