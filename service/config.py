@@ -49,6 +49,8 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # WebSub says a hub MUST ignore hub.secret on a subscription not made over HTTPS.
         "WEBSUB_ACCEPT_SECRET_OVER_HTTP": _env_bool("GRIDFEED_WEBSUB_SECRET_OVER_HTTP", False),
         "REMINDER_DEFAULT_MINUTES": 30,
+        # Finished deliveries (and their attempt logs) are kept this long, then forgotten.
+        "DELIVERY_LOG_DAYS": int(os.environ.get("GRIDFEED_DELIVERY_LOG_DAYS", "30")),
         # Proxies in front of the app whose X-Forwarded-Proto/Host to trust (for HTTPS checks).
         "TRUSTED_PROXY_HOPS": int(os.environ.get("GRIDFEED_TRUSTED_PROXY_HOPS", "0")),
     }

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 
@@ -397,3 +397,14 @@ def expire_websub_leases(app: Flask, now: dt.datetime) -> int:
             .values(state="expired", updated_at=now)
         )
         return result.rowcount or 0
+
+
+def purge_finished(app: Flask, now: dt.datetime) -> int:
+    """Forget deliveries (and their attempt logs) finished over DELIVERY_LOG_DAYS ago."""
+    cutoff = now - dt.timedelta(days=app.config["DELIVERY_LOG_DAYS"])
+    old = select(Delivery.id).where(
+        Delivery.status.in_(("delivered", "failed", "skipped")), Delivery.finished_at < cutoff
+    )
+    with write_session(app) as session:
+        session.execute(delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(old)))
+        return session.execute(delete(Delivery).where(Delivery.id.in_(old))).rowcount or 0

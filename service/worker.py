@@ -55,10 +55,11 @@ class Worker:
         self.clock = clock
 
     def housekeeping(self) -> None:
-        """Plan due reminders and retire expired WebSub leases."""
+        """Plan due reminders, retire expired WebSub leases, forget old delivery logs."""
         now = self.clock()
         outbox.plan_reminders(self.app, now)
         outbox.expire_websub_leases(self.app, now)
+        outbox.purge_finished(self.app, now)
 
     def process(self, delivery_id: int) -> str:
         """Send one claimed delivery and record how it went; return its new status."""

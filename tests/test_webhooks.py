@@ -3,12 +3,15 @@ loopback, and signatures checked with the standardwebhooks package (not our sign
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from pathlib import Path
 
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from service import outbox
 
 from .notify_helpers import (
     ADAC,
@@ -318,3 +321,16 @@ def test_a_redirect_is_a_failed_attempt_not_followed(app, client, token) -> None
         "failed",
         "HTTP 302",
     )
+
+
+def test_finished_deliveries_are_kept_for_the_log_period_then_forgotten(app, client, token) -> None:
+    with receiving() as receiver:
+        sub = subscribe(client, token, receiver.url, ["session.changed"])
+        patch_session(client, token, RACE_1, local_time="11:00")
+        with running_worker(app):
+            wait_for(lambda: delivery_log(client, token, sub)[0]["status"] == "delivered")
+    now = dt.datetime.now(dt.UTC)
+    assert outbox.purge_finished(app, now + dt.timedelta(days=29)) == 0
+    assert len(delivery_log(client, token, sub)) == 1
+    assert outbox.purge_finished(app, now + dt.timedelta(days=31)) == 1
+    assert delivery_log(client, token, sub) == []
