@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import random
 import secrets
@@ -164,8 +165,15 @@ def _enqueue_feed_checks(session: OrmSession, now: dt.datetime) -> int:
     return len(subs)
 
 
-def enqueue_verification(session: OrmSession, request: dict[str, Any], now: dt.datetime) -> str:
-    """Queue the verification of intent of a WebSub (un)subscription request."""
+def enqueue_verification(session: OrmSession, request: dict[str, Any], now: dt.datetime) -> bool:
+    """Queue the verification of intent of a WebSub (un)subscription request.
+
+    The same request (mode, topic, callback) is verified at most once a minute, so the hub
+    cannot be used to hammer a callback with challenges. Returns whether it was queued.
+    """
+    same = hashlib.sha256(
+        "\0".join([request["mode"], request["topic"], request["callback"]]).encode()
+    ).hexdigest()
     delivery = Delivery(
         public_id=new_message_id(),
         channel="websub_verify",
@@ -176,8 +184,7 @@ def enqueue_verification(session: OrmSession, request: dict[str, Any], now: dt.d
         next_attempt_at=now,
         created_at=now,
     )
-    session.add(delivery)
-    return delivery.public_id
+    return bool(_insert_once(session, delivery, f"verify:{same}:{now:%Y%m%d%H%M}"))
 
 
 # -- reminders ----------------------------------------------------------------------------

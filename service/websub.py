@@ -116,7 +116,8 @@ def hub() -> Response:
         "secret_sealed": seal(current_app.config["SECRET_KEY"], secret) if secret else None,
     }
     with write_session() as session:
-        enqueue_verification(session, verification, utc_now())
+        if not enqueue_verification(session, verification, utc_now()):
+            note += " An identical request is being verified already."
     return _text(
         202,
         f"Accepted: the hub will now verify this {mode} request with a GET to the callback." + note,

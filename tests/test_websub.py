@@ -247,3 +247,16 @@ def test_a_secret_is_accepted_over_https_behind_a_trusted_proxy(db_path: Path) -
         )
     assert response.status_code == 202, response.data
     assert b"ignored" not in response.data
+
+
+def test_a_repeated_request_is_verified_once(app, client) -> None:
+    with receiving() as receiver:
+        for _ in range(3):
+            response = _hub(client, mode="subscribe", topic=TOPIC, callback=receiver.url)
+            assert response.status_code == 202
+        assert b"being verified already" in response.data
+        with running_worker(app) as worker:
+            wait_for(lambda: receiver.gets(), what="the verification GET")
+            time.sleep(0.2)
+            assert worker.run_once() == 0
+        assert len(receiver.gets()) == 1
