@@ -157,8 +157,10 @@ def test_a_slow_receiver_does_not_hold_up_the_others(app, client, token) -> None
         subscribe(client, token, fast.url, ["session.changed"])
         patch_session(client, token, RACE_1, local_time="17:00")
         with running_worker(app):
+            wait_for(lambda: slow.in_flight == 1, what="the slow receiver to hold a request")
             wait_for(lambda: fast.posts(), what="the fast receiver's delivery")
-            # Delivered while the slow receiver is still holding its request.
+            # Delivered and answered while the slow receiver is still holding its request.
+            wait_for(lambda: fast.posts()[0].answered == 200)
             assert slow.in_flight == 1
             wait_for(
                 lambda: delivery_log(client, token, slow_sub)[0]["log"],
