@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import Flask, Response, current_app, render_template, request
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
@@ -176,6 +176,23 @@ def _docs_page() -> str:
         if method in {"get", "post", "put", "patch", "delete"}
     ]
     return render_template("api_docs.html", spec=spec, operations=operations)
+
+
+# -- documenting authenticated operations -------------------------------------------------
+
+WRITE_ERRORS = (400, 401, 403, 404, 412, 413, 415, 422, 428)
+
+
+def authenticated_operation(blp: Blueprint) -> Callable[[Any], Any]:
+    """A decorator for ``blp``'s token-protected operations: bearer security and the
+    problem+json error answers they can give, in the OpenAPI document."""
+
+    def document(func: Any) -> Any:
+        for status in WRITE_ERRORS:
+            func = blp.alt_response(status, description="application/problem+json")(func)
+        return blp.doc(security=[{"bearer": []}])(func)
+
+    return document
 
 
 # -- responses ----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from .api import (
     NotFoundError,
+    authenticated_operation,
     check_if_match,
     json_response,
     page_response,
@@ -50,13 +51,7 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="Webhook subscriptions (Standard Webhooks): need a token with `webhooks`.",
 )
-ERRORS = (400, 401, 403, 404, 412, 413, 415, 422, 428)
-
-
-def _documented(func: Any) -> Any:
-    for status in ERRORS:
-        func = blp.alt_response(status, description="application/problem+json")(func)
-    return blp.doc(security=[{"bearer": []}])(func)
+_documented = authenticated_operation(blp)
 
 
 def webhook_dict(sub: WebhookSubscription) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from flask import Response
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
-from .api import NotFoundError, check_if_match, perform_write
+from .api import NotFoundError, authenticated_operation, check_if_match, perform_write
 from .api_schemas import (
     ArticleCreate,
     ArticleOut,
@@ -50,15 +50,7 @@ blp = Blueprint(
     description="Writes: need `Authorization: Bearer <token>`. Updates need "
     "`If-Match`; POSTs take an `Idempotency-Key`.",
 )
-SECURITY = [{"bearer": []}]
-WRITE_DOC = {"security": SECURITY}
-ERRORS = (400, 401, 403, 404, 412, 413, 415, 422, 428)
-
-
-def _documented(func: Any) -> Any:
-    for status in ERRORS:
-        func = blp.alt_response(status, description="application/problem+json")(func)
-    return blp.doc(**WRITE_DOC)(func)
+_documented = authenticated_operation(blp)
 
 
 def _find(writer: Writer, model: type[Any], slug: str, what: str) -> Any:
