@@ -25,10 +25,11 @@ from flask import Flask
 from sqlalchemy import select
 
 from .db import get_store, write_session
+from .events import session_by_key
 from .http_cache import forget_data_version
-from .models import Championship, Delivery, Round, Session, WebhookSubscription, WebSubSubscription
+from .models import Delivery, WebhookSubscription, WebSubSubscription
 from .outbound import Answer, UnsafeTarget, check_configured, send
-from .outbox import Outcome
+from .outbox import REMINDER_ROUND_STATUSES, Outcome
 from .signing import sign_webhook, sign_websub, unseal
 from .timing import session_time, utc_iso
 
@@ -159,22 +160,14 @@ def _webhook(app: Flask, job: Job, now: dt.datetime) -> Outcome:
 def _reminder_obsolete(app: Flask, body: dict[str, Any]) -> str | None:
     """Why a planned reminder no longer applies (moved, cancelled, gone), or None."""
     planned = body["data"]["session"]
+    key = f"{planned['championship']}/{planned['round']}/{planned['slug']}"
     with get_store(app).sessions() as session:
-        found = session.scalar(
-            select(Session)
-            .join(Round)
-            .join(Championship)
-            .where(
-                Championship.slug == planned["championship"],
-                Round.number == planned["round"],
-                Session.slug == planned["slug"],
-            )
-        )
+        found = session_by_key(session, key)
         if found is None:
             return "the session no longer exists"
         if found.status != "scheduled":
             return f"the session is {found.status}"
-        if found.round.status in {"cancelled", "postponed"}:
+        if found.round.status not in REMINDER_ROUND_STATUSES:
             return f"the round is {found.round.status}"
         start = session_time(found).start_utc
         if start is None or utc_iso(start) != planned["start_utc"]:

@@ -80,7 +80,8 @@ def changed_fields(change: Change) -> list[str]:
     return sorted(k for k in after if before.get(k) != after.get(k)) if change.before else []
 
 
-def _session_by_key(session: OrmSession, key: str) -> Session | None:
+def session_by_key(session: OrmSession, key: str) -> Session | None:
+    """A session by its public key, ``championship/round/slug``, or None."""
     slug, number, session_slug = key.split("/")
     return session.scalar(
         select(Session)
@@ -100,7 +101,7 @@ def _round_by_key(session: OrmSession, key: str) -> Round | None:
 
 
 def _session_event(session: OrmSession, change: Change) -> Event | None:
-    found = _session_by_key(session, change.key)
+    found = session_by_key(session, change.key)
     if found is None:
         return None
     current = session_dict(found)
@@ -150,7 +151,7 @@ def _round_event(session: OrmSession, change: Change) -> Event | None:
 
 
 def _results_event(session: OrmSession, change: Change) -> Event | None:
-    found = _session_by_key(session, change.key)
+    found = session_by_key(session, change.key)
     if found is None:
         return None
     kind = "results.published" if change.action == "published" else "results.corrected"

@@ -31,21 +31,20 @@ from sqlalchemy.orm import Session as OrmSession
 from .db import write_session
 from .events import Event, event_for_change, reminder_event
 from .models import (
-    Championship,
     Change,
-    Competitor,
     Delivery,
     DeliveryAttempt,
-    Entry,
-    EntryDriver,
     Round,
     Session,
     WebhookSubscription,
     WebSubSubscription,
 )
+from .queries import championship_slugs_of
 from .timing import session_time, utc_iso
 
 FEED_UPDATED = "feed.updated"
+# Reminders are for scheduled sessions of rounds in these statuses (planned and re-checked).
+REMINDER_ROUND_STATUSES = ("scheduled", "provisional")
 
 
 def new_message_id() -> str:
@@ -60,18 +59,6 @@ def active_webhooks(session: OrmSession) -> Sequence[WebhookSubscription]:
             WebhookSubscription.enabled.is_(True), WebhookSubscription.deleted.is_(False)
         )
     ).all()
-
-
-def championships_of_competitor(session: OrmSession, slug: str) -> frozenset[str]:
-    """Slugs of the championships a competitor is entered in."""
-    rows = session.scalars(
-        select(Championship.slug)
-        .join(Entry, Entry.championship_id == Championship.id)
-        .join(EntryDriver, EntryDriver.entry_id == Entry.id)
-        .join(Competitor, Competitor.id == EntryDriver.competitor_id)
-        .where(Competitor.slug == slug)
-    )
-    return frozenset(rows)
 
 
 def subscription_wants(
@@ -89,21 +76,37 @@ def subscription_wants(
     return True
 
 
-def _webhook_delivery(
-    sub: WebhookSubscription, event: Event, now: dt.datetime, **extra: Any
+def competitor_scopes(
+    session: OrmSession, subs: Iterable[WebhookSubscription]
+) -> dict[str, frozenset[str]]:
+    """For each competitor some subscription filters on: their championships' slugs."""
+    return {
+        s.competitor: championship_slugs_of(session, s.competitor) for s in subs if s.competitor
+    }
+
+
+def new_delivery(
+    channel: str, event_type: str, payload: str, now: dt.datetime, **refs: Any
 ) -> Delivery:
+    """A pending delivery, due now, with a new message id."""
     return Delivery(
         public_id=new_message_id(),
-        channel="webhook",
-        webhook_id=sub.id,
-        event_type=event.type,
-        payload=json.dumps(event.body(), ensure_ascii=False, separators=(",", ":")),
+        channel=channel,
+        event_type=event_type,
+        payload=payload,
         status="pending",
         attempts=0,
         next_attempt_at=now,
         created_at=now,
-        **extra,
+        **refs,
     )
+
+
+def _webhook_delivery(
+    sub: WebhookSubscription, event: Event, now: dt.datetime, **refs: Any
+) -> Delivery:
+    body = json.dumps(event.body(), ensure_ascii=False, separators=(",", ":"))
+    return new_delivery("webhook", event.type, body, now, webhook_id=sub.id, **refs)
 
 
 def enqueue_for_changes(session: OrmSession, changes: Iterable[Change], now: dt.datetime) -> int:
@@ -115,11 +118,7 @@ def enqueue_for_changes(session: OrmSession, changes: Iterable[Change], now: dt.
     subs = active_webhooks(session)
     if subs:
         session.flush()  # the changes need their ids
-        by_competitor = {
-            s.competitor: championships_of_competitor(session, s.competitor)
-            for s in subs
-            if s.competitor
-        }
+        by_competitor = competitor_scopes(session, subs)
         for change in changes:
             event = event_for_change(session, change)
             if event is None:
@@ -149,19 +148,7 @@ def _enqueue_feed_checks(session: OrmSession, now: dt.datetime) -> int:
         )
     ).all()
     for sub in subs:
-        session.add(
-            Delivery(
-                public_id=new_message_id(),
-                channel="websub",
-                websub_id=sub.id,
-                event_type=FEED_UPDATED,
-                payload="",
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
+        session.add(new_delivery("websub", FEED_UPDATED, "", now, websub_id=sub.id))
     return len(subs)
 
 
@@ -174,16 +161,7 @@ def enqueue_verification(session: OrmSession, request: dict[str, Any], now: dt.d
     same = hashlib.sha256(
         "\0".join([request["mode"], request["topic"], request["callback"]]).encode()
     ).hexdigest()
-    delivery = Delivery(
-        public_id=new_message_id(),
-        channel="websub_verify",
-        event_type=f"websub.{request['mode']}",
-        payload=json.dumps(request),
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
+    delivery = new_delivery("websub_verify", f"websub.{request['mode']}", json.dumps(request), now)
     return bool(_insert_once(session, delivery, f"verify:{same}:{now:%Y%m%d%H%M}"))
 
 
@@ -210,14 +188,10 @@ def plan_reminders(app: Flask, now: dt.datetime) -> int:
                 Session.local_time.is_not(None),
                 Session.local_date >= (now - dt.timedelta(days=1)).date(),
                 Session.local_date <= (now + lead + dt.timedelta(days=1)).date(),
-                Round.status.in_(("scheduled", "provisional")),
+                Round.status.in_(REMINDER_ROUND_STATUSES),
             )
         ).all()
-        by_competitor = {
-            s.competitor: championships_of_competitor(session, s.competitor)
-            for s in subs
-            if s.competitor
-        }
+        by_competitor = competitor_scopes(session, subs)
         planned = 0
         for found in candidates:
             start = session_time(found).start_utc

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
@@ -71,23 +72,34 @@ def competitor_by_slug(session: OrmSession, slug: str) -> Competitor | None:
     return session.scalar(select(Competitor).where(Competitor.slug == slug))
 
 
-def championships_of(session: OrmSession, competitor: Competitor) -> Sequence[Championship]:
-    """The championships a competitor is entered in, each with its whole graph loaded."""
-    entered = (
+def _entered_championship_ids(competitor_id: Any) -> Select[tuple[int]]:
+    """The ids of the championships a competitor (id or id expression) is entered in."""
+    return (
         select(Entry.championship_id)
         .join(EntryDriver, EntryDriver.entry_id == Entry.id)
-        .where(EntryDriver.competitor_id == competitor.id)
+        .where(EntryDriver.competitor_id == competitor_id)
     )
+
+
+def championships_of(session: OrmSession, competitor: Competitor) -> Sequence[Championship]:
+    """The championships a competitor is entered in, each with its whole graph loaded."""
     return (
         session.scalars(
             select(Championship)
-            .where(Championship.id.in_(entered))
+            .where(Championship.id.in_(_entered_championship_ids(competitor.id)))
             .options(*_championship_graph())
             .order_by(Championship.season.desc(), Championship.name)
         )
         .unique()
         .all()
     )
+
+
+def championship_slugs_of(session: OrmSession, competitor_slug: str) -> frozenset[str]:
+    """Slugs of the championships the competitor ``competitor_slug`` is entered in."""
+    competitor_id = select(Competitor.id).where(Competitor.slug == competitor_slug)
+    entered = _entered_championship_ids(competitor_id.scalar_subquery())
+    return frozenset(session.scalars(select(Championship.slug).where(Championship.id.in_(entered))))
 
 
 def all_competitors(session: OrmSession) -> Sequence[Competitor]:
