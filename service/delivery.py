@@ -27,7 +27,7 @@ from sqlalchemy import select
 from .db import get_store, write_session
 from .events import session_by_key
 from .http_cache import forget_data_version
-from .models import Delivery, WebhookSubscription, WebSubSubscription
+from .models import Delivery, WebhookSubscription, WebSubSubscription, session_key
 from .outbound import Answer, UnsafeTarget, check_configured, send
 from .outbox import REMINDER_ROUND_STATUSES, Outcome
 from .signing import sign_webhook, sign_websub, unseal
@@ -160,7 +160,7 @@ def _webhook(app: Flask, job: Job, now: dt.datetime) -> Outcome:
 def _reminder_obsolete(app: Flask, body: dict[str, Any]) -> str | None:
     """Why a planned reminder no longer applies (moved, cancelled, gone), or None."""
     planned = body["data"]["session"]
-    key = f"{planned['championship']}/{planned['round']}/{planned['slug']}"
+    key = session_key(planned["championship"], planned["round"], planned["slug"])
     with get_store(app).sessions() as session:
         found = session_by_key(session, key)
         if found is None:

@@ -149,6 +149,11 @@ class Round(Base):
         return self.name or self.circuit.name
 
 
+def session_key(championship: str, round_number: int, slug: str) -> str:
+    """A session's key in the change record and the outbox: ``championship/round/slug``."""
+    return f"{championship}/{round_number}/{slug}"
+
+
 class Session(Base):
     """A practice, qualifying, race or other session of a round."""
 

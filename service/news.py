@@ -14,7 +14,16 @@ from html import escape
 from typing import Any
 
 from .markup import markdown_to_html
-from .models import Article, Championship, Change, Competitor, Result, Round, Session
+from .models import (
+    Article,
+    Championship,
+    Change,
+    Competitor,
+    Result,
+    Round,
+    Session,
+    session_key,
+)
 from .timing import SessionTime, localize
 
 OUTCOME_LABELS = {
@@ -361,7 +370,7 @@ def schedule_objects(championships: Iterable[Championship]) -> dict[str, Any]:
         for round_ in championship.rounds:
             objects[f"{championship.slug}/{round_.number}"] = round_
             for session in round_.sessions:
-                objects[f"{championship.slug}/{round_.number}/{session.slug}"] = session
+                objects[session_key(championship.slug, round_.number, session.slug)] = session
     return objects
 
 
@@ -407,7 +416,7 @@ def collect_items(
                     competitor in r.credited for r in session.results
                 ):
                     continue
-                key = f"{championship.slug}/{round_.number}/{session.slug}"
+                key = session_key(championship.slug, round_.number, session.slug)
                 items.append(results_item(session, site, competitor, corrections.get(key, [])))
     objects = schedule_objects(championships)
     for change in changes:

@@ -38,6 +38,7 @@ from .models import (
     Session,
     WebhookSubscription,
     WebSubSubscription,
+    session_key,
 )
 from .queries import championship_slugs_of
 from .timing import session_time, utc_iso
@@ -192,27 +193,30 @@ def plan_reminders(app: Flask, now: dt.datetime) -> int:
             )
         ).all()
         by_competitor = competitor_scopes(session, subs)
-        planned = 0
+        due: dict[str, tuple[WebhookSubscription, Session]] = {}
         for found in candidates:
             start = session_time(found).start_utc
             if start is None or start <= now:
                 continue
+            at = utc_iso(start)
+            key = session_key(found.round.championship.slug, found.round.number, found.slug)
             for sub in subs:
-                if not start - dt.timedelta(minutes=sub.reminder_minutes) <= now:
-                    continue
-                event = reminder_event(found, sub.reminder_minutes, now)
-                if not subscription_wants(
-                    sub, event, by_competitor.get(sub.competitor, frozenset())
-                ):
-                    continue
-                key = f"reminder:{sub.public_id}:{reminder_session_key(found)}:{utc_iso(start)}"
-                planned += _insert_once(session, _webhook_delivery(sub, event, now), key)
+                if start - dt.timedelta(minutes=sub.reminder_minutes) <= now:
+                    due[f"reminder:{sub.public_id}:{key}:{at}"] = (sub, found)
+        # Every planning tick sees the same due reminders until the sessions start: look up
+        # the ones already queued at once rather than build and insert each again.
+        queued = set(
+            session.scalars(select(Delivery.dedupe_key).where(Delivery.dedupe_key.in_(list(due))))
+        )
+        planned = 0
+        for dedupe_key, (sub, found) in due.items():
+            if dedupe_key in queued:
+                continue
+            event = reminder_event(found, sub.reminder_minutes, now)
+            scope = by_competitor.get(sub.competitor, frozenset())
+            if subscription_wants(sub, event, scope):
+                planned += _insert_once(session, _webhook_delivery(sub, event, now), dedupe_key)
         return planned
-
-
-def reminder_session_key(found: Session) -> str:
-    """The public key of a session: championship/round/slug."""
-    return f"{found.round.championship.slug}/{found.round.number}/{found.slug}"
 
 
 def _insert_once(session: OrmSession, delivery: Delivery, dedupe_key: str) -> int:

@@ -45,6 +45,7 @@ from .models import (
     Round,
     Session,
     Team,
+    session_key,
 )
 from .outbox import enqueue_for_changes
 from .timing import utc_iso
@@ -385,7 +386,7 @@ class Writer:
             select(Session).where(Session.round == round_, Session.slug == slug)
         )
         # Build the key before creating the row: attaching it to the round autoflushes.
-        key = f"{round_.championship.slug}/{round_.number}/{slug}"
+        key = session_key(round_.championship.slug, round_.number, slug)
         created = session is None
         session = session or Session(round=round_, slug=slug, revision=0)
         values = {**fields, "kind": kind, "status": status}
@@ -457,7 +458,7 @@ class Writer:
         session.results_revision = (session.results_revision or 0) + 1
         self._touch(session)
         self.session.flush()
-        key = f"{championship.slug}/{session.round.number}/{session.slug}"
+        key = session_key(championship.slug, session.round.number, session.slug)
         return self.record(
             "results",
             key,
