@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from .db import write_session
+from .delivery import render_topic
 from .outbound import UnsafeTarget, check_configured
 from .outbox import enqueue_verification
 from .signing import seal
@@ -54,8 +55,7 @@ def check_topic(topic: str) -> str:
         raise HubRequestError("hub.topic: no feed at this URL") from None
     if endpoint.split(".", 1)[0] not in TOPIC_BLUEPRINTS:
         raise HubRequestError("hub.topic: not a feed (use an RSS, Atom, JSON Feed or iCal URL)")
-    from .delivery import render_topic  # the worker's renderer: same bytes, same check
-
+    # Through the worker's renderer: the bytes subscribers will get, and the same 404s.
     status, _, _ = render_topic(current_app._get_current_object(), topic)  # type: ignore[attr-defined]
     if status != 200:
         raise HubRequestError(f"hub.topic: the feed answers {status}")
