@@ -29,6 +29,14 @@ def make_app(db_path: Path, **overrides: Any) -> Flask:
     return create_app(config)
 
 
+def new_token(app: Flask, *options: str, name: str = "test-token") -> str:
+    """A bearer token made with the CLI; every championship and permission unless options
+    (``--championship``, ``--permission``) say otherwise."""
+    result = app.test_cli_runner().invoke(args=["tokens", "create", name, *options])
+    assert result.exit_code == 0, result.output
+    return result.output.strip().splitlines()[-1]
+
+
 @pytest.fixture(scope="session")
 def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated database seeded from data/, built once and copied for each test."""
@@ -54,9 +62,7 @@ def app(db_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
 @pytest.fixture
 def token(app: Flask) -> str:
     """A bearer token for every championship with every permission."""
-    result = app.test_cli_runner().invoke(args=["tokens", "create", "test-token"])
-    assert result.exit_code == 0, result.output
-    return result.output.strip().splitlines()[-1]
+    return new_token(app)
 
 
 @pytest.fixture

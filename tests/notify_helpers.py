@@ -15,11 +15,13 @@ from flask.testing import FlaskClient
 
 from service.worker import Worker
 
-from .conftest import make_app
+from .conftest import make_app, new_token
 
 GT4 = "gt4-european-series-2023"
 ADAC = "adac-gt4-germany-2023"
 ROUND_2 = f"/api/v1/championships/{GT4}/rounds/2"
+__all__ = ["new_token"]  # re-exported: the notification tests take it from here
+
 FAST = {
     "ALLOW_LOOPBACK_TARGETS": True,
     "DELIVERY_RETRY_SCHEDULE": [0.05, 0.05, 0.05],
@@ -34,13 +36,6 @@ FAST = {
 def notify_app(db_path: Path, **overrides: Any) -> Flask:
     """An app on ``db_path`` set up for delivering to receivers on loopback."""
     return make_app(db_path, AUTO_SEED=False, **{**FAST, **overrides})
-
-
-def new_token(app: Flask, *options: str) -> str:
-    """A token from the CLI (all championships, all permissions unless options say)."""
-    result = app.test_cli_runner().invoke(args=["tokens", "create", "integrator", *options])
-    assert result.exit_code == 0, result.output
-    return result.output.strip().splitlines()[-1]
 
 
 def auth(token: str, **extra: str) -> dict[str, str]:

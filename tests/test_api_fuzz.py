@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from .conftest import make_app
+from .conftest import make_app, new_token
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +22,7 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory, seeded_template: Path)
     db_path = tmp_path_factory.mktemp("fuzz") / "fuzz.sqlite3"
     shutil.copy(seeded_template, db_path)
     app = make_app(db_path, AUTO_SEED=False, DNS_RESOLVER=_no_dns)
-    result = app.test_cli_runner().invoke(args=["tokens", "create", "fuzzer"])
-    assert result.exit_code == 0, result.output
-    return app, result.output.strip().splitlines()[-1]
+    return app, new_token(app, name="fuzzer")
 
 
 def _no_dns(host: str, port: int) -> list[str]:

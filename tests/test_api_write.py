@@ -9,14 +9,10 @@ import feedparser
 import ics
 import pytest
 
+from .conftest import new_token
+
 GT4 = "gt4-european-series-2023"
 ROUND_2 = f"/api/v1/championships/{GT4}/rounds/2"
-
-
-def _token(runner, *options: str) -> str:
-    result = runner.invoke(args=["tokens", "create", "scoped", *options])
-    assert result.exit_code == 0, result.output
-    return result.output.strip().splitlines()[-1]
 
 
 def _auth(token: str, **extra: str) -> dict[str, str]:
@@ -48,7 +44,14 @@ def test_missing_and_bad_tokens_are_401(client, token) -> None:
 
 
 def test_scoped_tokens_get_403_outside_their_scope(client, runner) -> None:
-    press = _token(runner, "--championship", "adac-gt4-germany-2023", "--permission", "articles")
+    press = new_token(
+        runner.app,
+        "--championship",
+        "adac-gt4-germany-2023",
+        "--permission",
+        "articles",
+        name="scoped",
+    )
     body = {"slug": "race-3", "name": "Race 3", "kind": "race"}
     _problem(
         client.post(f"{ROUND_2}/sessions", json=body, headers=_auth(press)),
@@ -100,7 +103,7 @@ def test_create_and_update_a_championship(client, token, runner) -> None:
     )
     assert updated.status_code == 200 and updated.json["website"] == "https://gt4.example.org/"
     # Only a token for every championship may create one.
-    scoped = _token(runner, "--championship", GT4)
+    scoped = new_token(runner.app, "--championship", GT4, name="scoped")
     _problem(
         client.post(
             "/api/v1/championships", json={**body, "slug": "another-cup"}, headers=_auth(scoped)
@@ -108,7 +111,7 @@ def test_create_and_update_a_championship(client, token, runner) -> None:
         403,
         "may not change calendar",
     )
-    results_only = _token(runner, "--permission", "results")
+    results_only = new_token(runner.app, "--permission", "results", name="scoped")
     _problem(
         client.patch(
             f"/api/v1/championships/{GT4}", json={"name": "X"}, headers=_auth(results_only)
