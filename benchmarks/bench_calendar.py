@@ -44,23 +44,17 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from synthetic import build, scratch_app  # noqa: E402
 
-from service import queries  # noqa: E402
-from service.calendars import (  # noqa: E402
-    CalendarMeta,
-    CalendarOptions,
-    FeedSettings,
-    FragmentCache,
-    calendar_envelope,
-    event_component,
-    event_ical,
-    feed_facts,
-    render_calendar,
-)
-from service.db import get_store  # noqa: E402
-from service.models import Round, Session  # noqa: E402
+from service.calendars.encoding import calendar_envelope, event_component, event_ical  # noqa: E402
+from service.calendars.facts import CalendarMeta, CalendarOptions, feed_facts  # noqa: E402
+from service.calendars.fragments import FragmentCache  # noqa: E402
+from service.calendars.render import render_calendar  # noqa: E402
+from service.domain import queries  # noqa: E402
+from service.domain.models import Round, Session  # noqa: E402
+from service.domain.site import Site  # noqa: E402
+from service.store.engine import get_store  # noqa: E402
 from service.writes import write  # noqa: E402
 
-SETTINGS = FeedSettings("bench.gridfeed.example", "http://127.0.0.1", 60)
+SETTINGS = Site("bench.gridfeed.example", "http://127.0.0.1", 60)
 META = CalendarMeta("gridfeed: all championships", "Benchmark calendar")
 OPTIONS = CalendarOptions()
 

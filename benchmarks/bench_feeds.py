@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.synthetic import build, scratch_app
-from service.http_cache import EXTENSION
+from service.web.http_cache import EXTENSION
 
 
 def measure(action: Callable[[], object], repeat: int) -> tuple[float, float, float]:

@@ -28,10 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, select, update
 
 from service import create_app
-from service.db import get_store, write_session
-from service.models import Delivery, Round, Session, WebhookSubscription
-from service.signing import new_webhook_secret, seal
-from service.worker import Worker
+from service.domain.models import Round, Session
+from service.notify.models import Delivery, WebhookSubscription
+from service.notify.signing import new_webhook_secret, seal
+from service.notify.worker import Worker
+from service.store.engine import get_store, write_session
 from service.writes import write
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,25 +9,25 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import (
-    api,
-    calendar_views,
-    cli,
-    db,
-    errors,
-    feed_views,
-    http_cache,
-    pages,
-    tokens,
-    websub,
-    worker,
-)
+from . import api, cli, errors, store
+from .api import tokens
+from .calendars import views as calendar_views
 from .config import default_config
+from .ingest.seed import seed_once
+from .news import views as news_views
+from .notify import websub, worker
+from .store.engine import get_store
+from .web import http_cache, pages
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then environment, then instance config.py or ``test_config``."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="web/templates",
+        static_folder="web/static",
+    )
     app.config.from_mapping(default_config(app.instance_path))
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -39,15 +39,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # Behind a reverse proxy: see the client's scheme and host (HTTPS for hub.secret).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    db.init_app(app)
+    store.init_app(app)
+    if app.config["AUTO_SEED"]:
+        seed_once(app)
+    # No pooled connection may survive into forked workers (gunicorn --preload).
+    get_store(app).engine.dispose()
     cli.init_app(app)
     tokens.init_app(app)
-    errors.init_app(app)
     http_cache.init_app(app)
     app.register_blueprint(pages.bp)
-    app.register_blueprint(feed_views.bp)
+    app.register_blueprint(news_views.bp)
     app.register_blueprint(calendar_views.bp)
     app.register_blueprint(websub.bp)
     api.init_app(app)
+    errors.init_app(app)  # after the API: flask-smorest installs a handler of its own
     worker.init_app(app)
     return app

@@ -9,8 +9,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .db import get_store, upgrade
-from .importer import ImportFailed, export_dir, import_paths, validate_paths
+from .ingest.importer import ImportFailed, export_dir, import_paths, validate_paths
+from .store.engine import get_store
+from .store.migrate import upgrade
 
 data_cli = AppGroup("data", help="Validate, import and export the data files.")
 db_cli = AppGroup("db", help="Database schema commands.")

@@ -28,12 +28,20 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "PUBLIC_BASE_URL": os.environ.get("GRIDFEED_PUBLIC_BASE_URL", ""),
         "MAX_CONTENT_LENGTH": int(os.environ.get("GRIDFEED_MAX_BODY_BYTES", str(1024 * 1024))),
         "FEED_REFRESH_MINUTES": int(os.environ.get("GRIDFEED_REFRESH_MINUTES", "60")),
+        # How often a web process re-reads the data version (seconds); 0 reads it every request.
+        "FEED_VERSION_RECHECK_SECONDS": float(
+            os.environ.get("GRIDFEED_FEED_VERSION_RECHECK_SECONDS", "1")
+        ),
+        # Where feeds advertise their WebSub hub; empty = this app's own /websub.
+        "WEBSUB_HUB_URL": os.environ.get("GRIDFEED_WEBSUB_HUB_URL", ""),
         # -- notifications (webhooks, WebSub, reminders) --
         # Deliver from a thread of the web process: "auto" does so on SQLite (the one-command
         # embedded default) and leaves PostgreSQL deployments to `flask worker` processes.
         "RUN_WORKER_IN_PROCESS": os.environ.get("GRIDFEED_RUN_WORKER_IN_PROCESS", "auto"),
         "WORKER_THREADS": int(os.environ.get("GRIDFEED_WORKER_THREADS", "8")),
         "WORKER_POLL_SECONDS": float(os.environ.get("GRIDFEED_WORKER_POLL_SECONDS", "1")),
+        # How often the worker plans reminders and expires WebSub leases (seconds).
+        "WORKER_PLAN_SECONDS": float(os.environ.get("GRIDFEED_WORKER_PLAN_SECONDS", "10")),
         # A claimed delivery not finished within the lease is claimed again (the worker died).
         # Must exceed the connect and read timeouts.
         "WORKER_LEASE_SECONDS": int(os.environ.get("GRIDFEED_WORKER_LEASE_SECONDS", "120")),
@@ -45,6 +53,8 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "DELIVERY_RETRY_SCHEDULE": [5, 300, 1800, 7200, 18000, 36000, 36000],
         # Development and tests only: allow webhook and WebSub targets on 127.0.0.0/8 and ::1.
         "ALLOW_LOOPBACK_TARGETS": _env_bool("GRIDFEED_ALLOW_LOOPBACK_TARGETS", False),
+        # Tests only: a callable resolving a host name to addresses, instead of the system's.
+        "DNS_RESOLVER": None,
         "WEBSUB_LEASE_SECONDS": (3600, 10 * 86400, 30 * 86400),  # minimum, default, maximum
         # WebSub says a hub MUST ignore hub.secret on a subscription not made over HTTPS.
         "WEBSUB_ACCEPT_SECRET_OVER_HTTP": _env_bool("GRIDFEED_WEBSUB_SECRET_OVER_HTTP", False),
@@ -56,8 +66,11 @@ def default_config(instance_path: str) -> dict[str, Any]:
     }
 
 
+def parse_bool(raw: str) -> bool:
+    """The one spelling of a yes/no setting: 1, true, yes or on (any case) mean yes."""
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
 def _env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
-    if raw is None:
-        return default
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return default if raw is None else parse_bool(raw)

@@ -1,10 +1,18 @@
-"""Errors as data: one handler per format (problem+json for the API, plain text for feeds,
-HTML for pages), so no client ever sees a traceback or a 500 for bad input."""
+"""Errors as data, in one place: problem+json for the API, one plain-text line for feeds and
+calendars, HTML for pages, chosen by route, so no client ever sees a traceback or a 500 for
+bad input."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from typing import Any
+
+from flask import Flask, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .api.problems import problem
+from .api.tokens import AuthError
+from .api.writing import NotFoundError
+from .writes import WriteError
 
 FEED_SUFFIXES = (".ics", ".rss", ".atom", ".json", ".xml")
 
@@ -19,20 +27,73 @@ def wants_plain_text() -> bool:
     return request.path.endswith(FEED_SUFFIXES) or request.path in {"/healthz", "/websub"}
 
 
-def problem(status: int, title: str, detail: str, **extra: object) -> Response:
-    """An ``application/problem+json`` response."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    response = jsonify(body)
-    response.status_code = status
-    response.content_type = "application/problem+json"
+def _flatten(messages: Any, path: str = "") -> list[dict[str, str]]:
+    """webargs/marshmallow messages as a list of {field, message}."""
+    if isinstance(messages, dict):
+        out = []
+        for key, value in messages.items():
+            if key in {"json", "query", "querystring", "headers"} and not path:
+                out.extend(_flatten(value, ""))
+                continue
+            name = (
+                f"{path}[{key}]"
+                if isinstance(key, int)
+                else (f"{path}.{key}" if path else str(key))
+            )
+            out.extend(_flatten(value, name))
+        return out
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [{"field": path or "(body)", "message": m} for m in messages]
+    if isinstance(messages, list):
+        return [e for i, m in enumerate(messages) for e in _flatten(m, f"{path}[{i}]")]
+    return [{"field": path or "(body)", "message": str(messages)}]
+
+
+def _api_problem(exc: HTTPException) -> Response:
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages")
+    if messages:
+        errors = _flatten(messages)
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        # A bad query parameter is a bad request (400); a bad body is unprocessable (422).
+        in_query = isinstance(messages, dict) and set(messages) <= {"query", "querystring"}
+        status = 400 if in_query else exc.code or 400
+        title = "Bad Request" if in_query else exc.name
+        response = problem(status, title, detail, errors=errors)
+    else:
+        response = problem(
+            exc.code or 500, exc.name, data.get("message") or exc.description or exc.name
+        )
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+def _handle_auth(exc: AuthError) -> Response:
+    title = "Unauthorized" if exc.status == 401 else "Forbidden"
+    response = problem(exc.status, title, exc.reason)
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="gridfeed"'
+    return response
+
+
+def _handle_write_error(exc: WriteError) -> Response:
+    return problem(
+        422,
+        "Unprocessable Content",
+        f"{exc.field}: {exc.message}",
+        errors=[{"field": exc.field, "message": exc.message}],
+    )
+
+
+def _handle_not_found(exc: NotFoundError) -> Response:
+    return problem(404, "Not Found", exc.message)
 
 
 def _handle_http(exc: HTTPException) -> Response:
     status = exc.code or 500
     detail = exc.description or exc.name
     if wants_problem_json():
-        response = problem(status, exc.name, detail)
+        response = _api_problem(exc)
     elif wants_plain_text():
         response = Response(
             f"{status} {exc.name}: {detail}\n",
@@ -53,13 +114,14 @@ def _handle_http(exc: HTTPException) -> Response:
 
 def _handle_unexpected(exc: Exception) -> Response:
     # Logged with its traceback for operators; clients get a plain reason, never the trace.
-    from flask import current_app
-
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     return _handle_http(InternalServerError("An unexpected error occurred; it has been logged."))
 
 
 def init_app(app: Flask) -> None:
-    """Register the error handlers."""
+    """Register the error handlers (after the API, whose library installs its own)."""
     app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(AuthError, _handle_auth)
+    app.register_error_handler(WriteError, _handle_write_error)
+    app.register_error_handler(NotFoundError, _handle_not_found)
     app.register_error_handler(Exception, _handle_unexpected)

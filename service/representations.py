@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .models import Article, Championship, Circuit, Competitor, Entry, Result, Round, Session
-from .timing import session_time, utc_iso
+from .domain.models import Article, Championship, Circuit, Competitor, Entry, Result, Round, Session
+from .domain.timing import session_time, utc_iso
 
 
 def instant(value: dt.datetime | None) -> str | None:

@@ -23,32 +23,33 @@ from flask import Flask, current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as OrmSession
 
-from . import rules
-from .db import write_session
-from .http_cache import forget_data_version
-from .models import (
+from .domain import rules
+from .domain.choices import (
     ARTICLE_STATUSES,
     RESULT_OUTCOMES,
     RESULTS_STATUSES,
     ROUND_STATUSES,
     SESSION_KINDS,
     SESSION_STATUSES,
+)
+from .domain.keys import session_key
+from .domain.models import (
     Article,
     Championship,
     Change,
     Circuit,
     Competitor,
-    DataState,
     Entry,
     EntryDriver,
     Result,
     Round,
     Session,
     Team,
-    session_key,
 )
-from .outbox import enqueue_for_changes
-from .timing import utc_iso
+from .domain.timing import utc_iso
+from .notify.enqueue import enqueue_for_changes
+from .store.data_version import DataState, forget_data_version
+from .store.engine import write_session
 
 # The fields that make up "when and whether" a session or round happens. A change to any of
 # them records all of them, so schedule-change entries can be described from the record alone.

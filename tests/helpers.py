@@ -10,8 +10,9 @@ import yaml
 from flask import Flask
 from sqlalchemy import func, select
 
-from service.db import get_store
-from service.models import Change, DataState
+from service.domain.models import Change
+from service.store.data_version import DataState
+from service.store.engine import get_store
 
 from .conftest import DATA_DIR
 

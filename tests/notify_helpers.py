@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.worker import Worker
+from service.notify.worker import Worker
 
 from .conftest import make_app, new_token
 

@@ -25,7 +25,7 @@ def test_a_timed_session_has_local_zone_and_utc(app, client) -> None:
 
     from sqlalchemy import select
 
-    from service.models import Round
+    from service.domain.models import Round
     from service.writes import write
 
     with write(app, actor="test") as w:

@@ -14,8 +14,8 @@ import vobject
 from flask import Flask
 from sqlalchemy import select
 
-from service.db import get_store
-from service.models import Championship, Round, Session
+from service.domain.models import Championship, Round, Session
+from service.store.engine import get_store
 from service.writes import write
 
 from .conftest import make_app

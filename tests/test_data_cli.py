@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from service.db import get_store
-from service.models import Change, Session
+from service.domain.models import Change, Session
+from service.store.engine import get_store
 
 from .helpers import copy_data, edit_yaml, store_counts
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from alembic import command
 from sqlalchemy import create_engine, inspect
 
-from service.db import alembic_config, upgrade
-from service.models import Base
+from service.store.base import Base
+from service.store.migrate import alembic_config, upgrade
 
 
 def test_migrations_match_the_models(tmp_path: Path) -> None:

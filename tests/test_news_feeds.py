@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import select
 
-from service.models import Championship, Entry, Round, Session
+from service.domain.models import Championship, Entry, Round, Session
 from service.writes import write
 
 GT4 = "gt4-european-series-2023"

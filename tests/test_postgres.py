@@ -18,7 +18,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from service import create_app
-from service.db import alembic_config, get_store
+from service.store.engine import get_store
+from service.store.migrate import alembic_config
 
 from .conftest import DATA_DIR
 from .helpers import copy_data, edit_yaml, store_counts
@@ -88,7 +89,7 @@ def test_concurrent_writers_get_distinct_versions_on_postgres(pg_database: str) 
 
     from sqlalchemy import select
 
-    from service.models import Championship, Round
+    from service.domain.models import Championship, Round
     from service.writes import write
 
     app = _app(pg_database)
@@ -125,7 +126,7 @@ def test_notifications_on_postgres_claim_with_skip_locked_and_send_once(
 ) -> None:
     import datetime as dt
 
-    from service import outbox
+    from service.notify import queue, reminders
 
     from .notify_helpers import (
         FAST,
@@ -151,7 +152,7 @@ def test_notifications_on_postgres_claim_with_skip_locked_and_send_once(
         claimed: list[list[int]] = []
         now = dt.datetime.now(dt.UTC)
         threads = [
-            threading.Thread(target=lambda i=i: claimed.append(outbox.claim(app, f"w{i}", 3, now)))
+            threading.Thread(target=lambda i=i: claimed.append(queue.claim(app, f"w{i}", 3, now)))
             for i in range(4)
         ]
         for t in threads:
@@ -180,6 +181,6 @@ def test_notifications_on_postgres_claim_with_skip_locked_and_send_once(
             client, token, receiver.url, ["session.starting_soon"], championship="reminder-cup"
         )
         now = dt.datetime.now(dt.UTC)
-        assert outbox.plan_reminders(app, now) == 1
-        assert outbox.plan_reminders(app, now) == 0
+        assert reminders.plan_reminders(app, now) == 1
+        assert reminders.plan_reminders(app, now) == 0
     get_store(app).engine.dispose()

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from service.worker import Worker
+from service.notify.worker import Worker
 
 from .notify_helpers import auth, new_token, notify_app, patch_session, subscribe
 from .receivers import receiving
@@ -132,10 +132,10 @@ def test_a_reminder_planned_before_a_cancellation_is_not_sent(db_path: Path) -> 
         sub = subscribe(
             client, token, receiver.url, ["session.starting_soon"], championship="reminder-cup"
         )
-        from service import outbox
+        from service.notify import reminders
 
         # Planned (queued) but not yet sent when the session is cancelled.
-        assert outbox.plan_reminders(app, dt.datetime.now(dt.UTC)) == 1
+        assert reminders.plan_reminders(app, dt.datetime.now(dt.UTC)) == 1
         patch_session(client, token, f"{CUP}/rounds/1/sessions/race", status="cancelled")
         Worker(app).run_once()
         assert receiver.posts() == []

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from service.db import get_store
-from service.models import Article, Championship, Competitor, Round, Team
+from service.domain.models import Article, Championship, Competitor, Round, Team
+from service.store.engine import get_store
 
 from .conftest import make_app
 

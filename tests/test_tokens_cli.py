@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 from flask import Flask
 
-from service.db import get_store
-from service.tokens import AuthError, verify
+from service.api.tokens import AuthError, verify
+from service.store.engine import get_store
 
 
 def _create(runner, *args: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from service import outbox
+from service.notify import queue
 
 from .notify_helpers import (
     ADAC,
@@ -332,7 +332,7 @@ def test_finished_deliveries_are_kept_for_the_log_period_then_forgotten(app, cli
         with running_worker(app):
             wait_for(lambda: delivery_log(client, token, sub)[0]["status"] == "delivered")
     now = dt.datetime.now(dt.UTC)
-    assert outbox.purge_finished(app, now + dt.timedelta(days=29)) == 0
+    assert queue.purge_finished(app, now + dt.timedelta(days=29)) == 0
     assert len(delivery_log(client, token, sub)) == 1
-    assert outbox.purge_finished(app, now + dt.timedelta(days=31)) == 1
+    assert queue.purge_finished(app, now + dt.timedelta(days=31)) == 1
     assert delivery_log(client, token, sub) == []

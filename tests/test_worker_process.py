@@ -13,7 +13,7 @@ from pathlib import Path
 
 from standardwebhooks.webhooks import Webhook
 
-from service.worker import IN_PROCESS_EXTENSION
+from service.notify.worker import IN_PROCESS_EXTENSION
 
 from .conftest import REPO_ROOT
 from .notify_helpers import (

@@ -8,8 +8,8 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from service.db import get_store
-from service.models import Championship, Change, Round, Session
+from service.domain.models import Championship, Change, Round, Session
+from service.store.engine import get_store
 from service.writes import WriteError, write
 
 from .helpers import store_counts

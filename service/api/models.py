@@ -1,0 +1,49 @@
+"""The API's tables: bearer tokens (hashed) and idempotency records."""
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..store.base import Base, UTCDateTime
+
+TOKEN_PERMISSIONS = ("calendar", "results", "articles", "webhooks")
+
+
+class ApiToken(Base):
+    """A bearer token for the write API. Only a hash of the secret is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The public part of the token ("gf_<public_id>_<secret>"), used to find the row.
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    # None means every championship; otherwise a list of championship slugs.
+    championships: Mapped[list[str] | None] = mapped_column(JSON)
+    permissions: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class IdempotencyRecord(Base):
+    """A POST answered under an ``Idempotency-Key``: a retry gets the same answer, not a copy."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("token_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_id: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[str] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

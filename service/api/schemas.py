@@ -1,0 +1,391 @@
+"""Request and response schemas of the JSON API (marshmallow; the OpenAPI document is built
+from them by flask-smorest). Unknown fields are rejected, never ignored."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from ..domain.choices import (
+    ARTICLE_STATUSES,
+    RESULT_OUTCOMES,
+    ROUND_STATUSES,
+    SESSION_KINDS,
+    SESSION_STATUSES,
+)
+from ..notify.models import DELIVERY_STATUSES, WEBHOOK_EVENT_TYPES
+
+SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="must be a slug such as 'race-1'")
+TIME = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="must be HH:MM (24-hour)")
+COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="must be an ISO 3166 alpha-2 code")
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _text(required: bool = False, **kwargs: object) -> fields.String:
+    if required:
+        return fields.String(required=True, validate=validate.Length(min=1, max=10_000), **kwargs)
+    return fields.String(allow_none=True, validate=validate.Length(max=100_000), **kwargs)
+
+
+# -- queries ------------------------------------------------------------------------------
+
+
+class PageQuery(StrictSchema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class SessionQuery(PageQuery):
+    championship = fields.String(validate=SLUG)
+    competitor = fields.String(validate=SLUG)
+    kind = fields.String(validate=validate.OneOf(SESSION_KINDS))
+    from_ = fields.Date(data_key="from", metadata={"description": "first local date"})
+    to = fields.Date(metadata={"description": "last local date"})
+    upcoming = fields.Boolean(metadata={"description": "only sessions not yet started"})
+
+
+class ResultsQuery(PageQuery):
+    championship = fields.String(validate=SLUG)
+    competitor = fields.String(validate=SLUG)
+    kind = fields.String(validate=validate.OneOf(SESSION_KINDS))
+
+
+class ArticleQuery(PageQuery):
+    championship = fields.String(validate=SLUG)
+    competitor = fields.String(validate=SLUG)
+
+
+class ChampionshipQuery(PageQuery):
+    season = fields.Integer(validate=validate.Range(1900, 2200))
+
+
+# -- responses ----------------------------------------------------------------------------
+
+
+class CircuitOut(Schema):
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    locality = fields.String(allow_none=True)
+    country = fields.String(required=True)
+    timezone = fields.String(required=True)
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
+
+
+class ChampionshipOut(Schema):
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    series = fields.String(required=True)
+    short_name = fields.String(allow_none=True)
+    season = fields.Integer(required=True)
+    description = fields.String(allow_none=True)
+    website = fields.String(allow_none=True)
+    rounds = fields.List(fields.Integer(), required=True)
+    url = fields.String(required=True)
+
+
+class SessionOut(Schema):
+    championship = fields.String(required=True)
+    round = fields.Integer(required=True)
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    status = fields.String(required=True)
+    local_date = fields.String(allow_none=True, metadata={"description": "circuit-local date"})
+    local_time = fields.String(allow_none=True, metadata={"description": "circuit-local HH:MM"})
+    local_start = fields.String(allow_none=True, metadata={"description": "ISO 8601 with offset"})
+    timezone = fields.String(required=True, metadata={"description": "IANA zone"})
+    start_utc = fields.String(allow_none=True)
+    end_utc = fields.String(allow_none=True)
+    duration_minutes = fields.Integer(allow_none=True)
+    time_tbc = fields.Boolean(required=True)
+    time_note = fields.String(allow_none=True)
+    revision = fields.Integer(required=True)
+    updated_at = fields.String(allow_none=True)
+    results_status = fields.String(required=True)
+    url = fields.String(required=True)
+
+
+class RoundOut(Schema):
+    championship = fields.String(required=True)
+    number = fields.Integer(required=True)
+    name = fields.String(required=True)
+    circuit = fields.Nested(CircuitOut, required=True)
+    start_date = fields.String(required=True)
+    end_date = fields.String(required=True)
+    status = fields.String(required=True)
+    field_size = fields.Integer(allow_none=True)
+    note = fields.String(allow_none=True)
+    revision = fields.Integer(required=True)
+    updated_at = fields.String(allow_none=True)
+    sessions = fields.List(fields.Nested(SessionOut), required=True)
+    url = fields.String(required=True)
+
+
+class ResultLineOut(Schema):
+    entry = fields.String(required=True)
+    driver = fields.String(allow_none=True)
+    competitors = fields.List(fields.String(), required=True)
+    position = fields.Integer(allow_none=True)
+    outcome = fields.String(required=True)
+    class_position = fields.Integer(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class ResultsOut(Schema):
+    session = fields.Nested(SessionOut, required=True)
+    status = fields.String(required=True)
+    published_at = fields.String(allow_none=True)
+    updated_at = fields.String(allow_none=True)
+    revision = fields.Integer(required=True)
+    note = fields.String(allow_none=True)
+    lines = fields.List(fields.Nested(ResultLineOut), required=True)
+
+
+class EntryOut(Schema):
+    championship = fields.String(required=True)
+    slug = fields.String(required=True)
+    team = fields.String(allow_none=True)
+    car = fields.String(allow_none=True)
+    number = fields.String(allow_none=True)
+    class_ = fields.String(allow_none=True, data_key="class")
+    drivers = fields.List(fields.String(), required=True)
+
+
+class CompetitorOut(Schema):
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    country = fields.String(allow_none=True)
+    entries = fields.List(fields.Nested(EntryOut), required=True)
+    url = fields.String(required=True)
+
+
+class LinkOut(Schema):
+    title = fields.String(required=True)
+    url = fields.String(required=True)
+
+
+class ArticleOut(Schema):
+    slug = fields.String(required=True)
+    title = fields.String(required=True)
+    summary = fields.String(allow_none=True)
+    author = fields.String(allow_none=True)
+    body_markdown = fields.String(required=True)
+    published_at = fields.String(required=True)
+    updated_at = fields.String(required=True)
+    status = fields.String(required=True)
+    championships = fields.List(fields.String(), required=True)
+    rounds = fields.List(fields.String(), required=True)
+    competitors = fields.List(fields.String(), required=True)
+    links = fields.List(fields.Nested(LinkOut), required=True)
+    url = fields.String(required=True)
+
+
+def page_of(item: type[Schema], name: str) -> type[Schema]:
+    """A page schema: ``items`` of ``item`` plus the ``next`` page's URL."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item), required=True),
+            "next": fields.String(allow_none=True, required=True),
+        },
+        name=name,
+    )
+
+
+ChampionshipPage = page_of(ChampionshipOut, "ChampionshipPage")
+SessionPage = page_of(SessionOut, "SessionPage")
+ResultsPage = page_of(ResultsOut, "ResultsPage")
+CompetitorPage = page_of(CompetitorOut, "CompetitorPage")
+ArticlePage = page_of(ArticleOut, "ArticlePage")
+RoundPage = page_of(RoundOut, "RoundPage")
+
+
+# -- writes -------------------------------------------------------------------------------
+
+
+class ChampionshipUpdate(StrictSchema):
+    name = _text()
+    series = _text()
+    short_name = _text()
+    season = fields.Integer(validate=validate.Range(1900, 2200))
+    description = _text()
+    website = fields.Url(allow_none=True, schemes={"http", "https"})
+
+
+class ChampionshipCreate(ChampionshipUpdate):
+    slug = fields.String(required=True, validate=SLUG)
+    name = _text(required=True)
+    series = _text(required=True)
+    season = fields.Integer(required=True, validate=validate.Range(1900, 2200))
+
+
+class RoundUpdate(StrictSchema):
+    name = _text()
+    circuit = fields.String(validate=SLUG, metadata={"description": "circuit slug"})
+    start_date = fields.Date()
+    end_date = fields.Date()
+    status = fields.String(validate=validate.OneOf(ROUND_STATUSES))
+    field_size = fields.Integer(allow_none=True, validate=validate.Range(1, 1000))
+    note = _text()
+
+
+class RoundCreate(RoundUpdate):
+    number = fields.Integer(required=True, validate=validate.Range(1, 1000))
+    circuit = fields.String(required=True, validate=SLUG)
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(required=True)
+
+
+class SessionUpdate(StrictSchema):
+    name = _text()
+    kind = fields.String(validate=validate.OneOf(SESSION_KINDS))
+    local_date = fields.Date(allow_none=True)
+    local_time = fields.String(allow_none=True, validate=TIME)
+    duration_minutes = fields.Integer(allow_none=True, validate=validate.Range(1, 10080))
+    time_note = _text()
+    status = fields.String(validate=validate.OneOf(SESSION_STATUSES))
+
+
+class SessionCreate(SessionUpdate):
+    slug = fields.String(required=True, validate=SLUG)
+    name = _text(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(SESSION_KINDS))
+
+
+class ResultLineIn(StrictSchema):
+    entry = fields.String(required=True, validate=SLUG)
+    driver = fields.String(allow_none=True, validate=SLUG)
+    position = fields.Integer(allow_none=True, validate=validate.Range(1, 1000))
+    outcome = fields.String(load_default="classified", validate=validate.OneOf(RESULT_OUTCOMES))
+    class_position = fields.Integer(allow_none=True, validate=validate.Range(1, 1000))
+    note = _text()
+
+
+class ResultsIn(StrictSchema):
+    status = fields.String(
+        load_default="published", validate=validate.OneOf(("published", "withdrawn"))
+    )
+    lines = fields.List(
+        fields.Nested(ResultLineIn), required=True, validate=validate.Length(max=1000)
+    )
+    note = _text()
+
+
+class LinkIn(StrictSchema):
+    title = _text(required=True)
+    url = fields.Url(required=True, schemes={"http", "https"})
+
+
+class ArticleUpdate(StrictSchema):
+    title = _text()
+    summary = _text()
+    author = _text()
+    body_markdown = _text()
+    published_at = fields.AwareDateTime()
+    status = fields.String(validate=validate.OneOf(ARTICLE_STATUSES))
+    championships = fields.List(fields.String(validate=SLUG))
+    rounds = fields.List(
+        fields.String(
+            validate=validate.Regexp(
+                r"^[a-z0-9]+(?:-[a-z0-9]+)*/[1-9][0-9]*$",
+                error="must be 'championship-slug/number'",
+            )
+        )
+    )
+    competitors = fields.List(fields.String(validate=SLUG))
+    links = fields.List(fields.Nested(LinkIn))
+
+
+class ArticleCreate(ArticleUpdate):
+    slug = fields.String(required=True, validate=SLUG)
+    title = _text(required=True)
+    body_markdown = _text(required=True)
+
+
+# -- webhooks -----------------------------------------------------------------------------
+
+
+class WebhookUpdate(StrictSchema):
+    url = fields.String(
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "http(s) URL that receives the POSTs; must be public"},
+    )
+    description = fields.String(allow_none=True, validate=validate.Length(max=500))
+    event_types = fields.List(
+        fields.String(validate=validate.OneOf(WEBHOOK_EVENT_TYPES)),
+        validate=validate.Length(min=1, max=len(WEBHOOK_EVENT_TYPES)),
+    )
+    championship = fields.String(allow_none=True, validate=SLUG)
+    competitor = fields.String(allow_none=True, validate=SLUG)
+    reminder_minutes = fields.Integer(
+        validate=validate.Range(1, 10080),
+        metadata={"description": "lead time of session.starting_soon (default 30)"},
+    )
+    enabled = fields.Boolean(metadata={"description": "true re-enables a disabled subscription"})
+
+
+class WebhookCreate(WebhookUpdate):
+    url = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    event_types = fields.List(
+        fields.String(validate=validate.OneOf(WEBHOOK_EVENT_TYPES)),
+        required=True,
+        validate=validate.Length(min=1, max=len(WEBHOOK_EVENT_TYPES)),
+    )
+
+
+class WebhookOut(Schema):
+    id = fields.String(required=True)
+    url = fields.String(required=True)
+    description = fields.String(allow_none=True)
+    event_types = fields.List(fields.String(), required=True)
+    championship = fields.String(allow_none=True)
+    competitor = fields.String(allow_none=True)
+    reminder_minutes = fields.Integer(required=True)
+    enabled = fields.Boolean(required=True)
+    disabled_reason = fields.String(allow_none=True)
+    failing_since = fields.String(allow_none=True)
+    created_at = fields.String(required=True)
+    updated_at = fields.String(required=True)
+    deliveries = fields.String(required=True, metadata={"description": "the delivery log"})
+    href = fields.String(required=True, metadata={"description": "this subscription in the API"})
+
+
+class WebhookWithSecretOut(WebhookOut):
+    secret = fields.String(
+        required=True,
+        metadata={"description": "whsec_ signing secret; shown only in this response"},
+    )
+
+
+class AttemptOut(Schema):
+    attempt = fields.Integer(required=True)
+    at = fields.String(required=True)
+    status_code = fields.Integer(allow_none=True)
+    latency_ms = fields.Integer(allow_none=True)
+    outcome = fields.String(required=True)
+    error = fields.String(allow_none=True)
+
+
+class DeliveryOut(Schema):
+    id = fields.String(required=True, metadata={"description": "the webhook-id header"})
+    event_type = fields.String(required=True)
+    status = fields.String(required=True)
+    attempts = fields.Integer(required=True)
+    created_at = fields.String(required=True)
+    next_attempt_at = fields.String(allow_none=True)
+    finished_at = fields.String(allow_none=True)
+    last_status_code = fields.Integer(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    payload = fields.Dict(required=True)
+    log = fields.List(fields.Nested(AttemptOut), required=True)
+
+
+class DeliveryQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(DELIVERY_STATUSES))
+
+
+WebhookPage = page_of(WebhookOut, "WebhookPage")
+DeliveryPage = page_of(DeliveryOut, "DeliveryPage")

@@ -1,0 +1,170 @@
+"""Writes through the API: request guards, If-Match, Idempotency-Key and the OpenAPI
+documentation of token-protected operations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, current_app, request
+from flask_smorest import Blueprint
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..store.engine import get_store
+from ..writes import Writer, write
+from .models import IdempotencyRecord
+from .problems import problem
+from .responses import etag_of, json_response
+from .tokens import Principal
+
+PREFIX = "/api/v1"
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+BODYLESS_POSTS = ("/rotate-secret", "/replay")
+
+
+class NotFoundError(Exception):
+    """A resource named in the URL of a write does not exist (404, not 422)."""
+
+    def __init__(self, what: str, message: str) -> None:
+        super().__init__(message)
+        self.what = what
+        self.message = message
+
+
+def require_json_body() -> Response | None:
+    """Refuse an API write whose body is too large (413) or not JSON (415)."""
+    if request.method in WRITE_METHODS and request.path.startswith(PREFIX):
+        if (
+            request.content_length
+            and request.content_length > current_app.config["MAX_CONTENT_LENGTH"]
+        ):
+            return problem(
+                413,
+                "Content Too Large",
+                f"the body is larger than {current_app.config['MAX_CONTENT_LENGTH']} bytes",
+            )
+        # Some writes carry no body (DELETE, rotating a secret, a replay): nothing to type.
+        bodyless = not request.content_length and (
+            request.method == "DELETE" or request.path.endswith(BODYLESS_POSTS)
+        )
+        if not request.is_json and not bodyless:
+            return problem(
+                415,
+                "Unsupported Media Type",
+                "send the body as JSON with Content-Type: application/json",
+            )
+    return None
+
+
+WRITE_ERRORS = (400, 401, 403, 404, 412, 413, 415, 422, 428)
+
+
+def authenticated_operation(blp: Blueprint) -> Callable[[Any], Any]:
+    """A decorator for ``blp``'s token-protected operations: bearer security and the
+    problem+json error answers they can give, in the OpenAPI document."""
+
+    def document(func: Any) -> Any:
+        for status in WRITE_ERRORS:
+            func = blp.alt_response(status, description="application/problem+json")(func)
+        return blp.doc(security=[{"bearer": []}])(func)
+
+    return document
+
+
+def check_if_match(current: Any) -> None:
+    """Enforce optimistic locking: 428 without If-Match, 412 when it is stale."""
+    if not request.headers.get("If-Match"):
+        raise PreconditionError(
+            428,
+            "Precondition Required",
+            "send If-Match with the ETag you last read, so that no one else's edit is overwritten",
+        )
+    if not request.if_match.contains(etag_of(current)) and not request.if_match.star_tag:
+        raise PreconditionError(
+            412,
+            "Precondition Failed",
+            "the resource changed since you read it; fetch it again, "
+            "reapply your edit and retry with the new ETag",
+        )
+
+
+class PreconditionError(Exception):
+    """A failed If-Match precondition (raised inside a write; nothing is written)."""
+
+    def __init__(self, status: int, title: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail = status, title, detail
+
+
+def perform_write(
+    principal: Principal,
+    action: Callable[[Writer], tuple[int, Any, str | None]],
+) -> Response:
+    """Run ``action`` in one write transaction and answer with its (status, body, location).
+
+    With an ``Idempotency-Key`` header, the answer is stored in the same transaction; a retry
+    with the same key and body gets the stored answer and writes nothing.
+    """
+    key = request.headers.get("Idempotency-Key")
+    request_hash = hashlib.sha256(
+        request.method.encode() + request.path.encode() + (request.get_data() or b"")
+    ).hexdigest()
+    if key is not None and not 1 <= len(key) <= 200:
+        return problem(400, "Bad Request", "Idempotency-Key must be 1 to 200 characters")
+    if key:
+        replay = _replay(principal, key, request_hash)
+        if replay is not None:
+            return replay
+    try:
+        with write(actor=principal.actor) as writer:
+            status, body, location = action(writer)
+            if key:
+                writer.session.add(
+                    IdempotencyRecord(
+                        token_id=principal.token_id,
+                        key=key,
+                        request_hash=request_hash,
+                        status_code=status,
+                        response_body=json.dumps(body),
+                        location=location,
+                        created_at=dt.datetime.now(dt.UTC),
+                    )
+                )
+    except PreconditionError as exc:
+        return problem(exc.status, exc.title, exc.detail)
+    except IntegrityError:
+        # A concurrent request with the same key committed first: answer as it did.
+        if key and (replay := _replay(principal, key, request_hash)) is not None:
+            return replay
+        raise
+    headers = {"Location": location} if location else None
+    return json_response(body, status=status, headers=headers)
+
+
+def _replay(principal: Principal, key: str, request_hash: str) -> Response | None:
+    with get_store().sessions() as session:
+        record = session.scalar(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.token_id == principal.token_id, IdempotencyRecord.key == key
+            )
+        )
+    if record is None:
+        return None
+    if record.request_hash != request_hash:
+        return problem(
+            422,
+            "Unprocessable Content",
+            "this Idempotency-Key was already used for a different request; use a "
+            "new key for a new request",
+            errors=[{"field": "Idempotency-Key", "message": "reused"}],
+        )
+    headers = {"Idempotent-Replayed": "true"}
+    if record.location:
+        headers["Location"] = record.location
+    return json_response(
+        json.loads(record.response_body), status=record.status_code, headers=headers
+    )

@@ -1,0 +1,112 @@
+"""Facts to iCal bytes: content lines encoded, escaped and folded by icalendar.
+
+Two of icalendar's rough edges are wrapped here, once:
+
+- ``Calendar.add`` leaves NAME, X-WR-CALNAME and X-WR-CALDESC unescaped (7.3) and fails on a
+  newline in them, so calendar text properties are added as explicit ``vText``.
+- ``Timezone.from_tzinfo`` writes one observance per transition without RRULE, which Outlook
+  ignores; ``vtimezones.vtimezone`` writes one STANDARD and one DAYLIGHT block with RRULE.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from icalendar import Alarm, Calendar, Event
+from icalendar.parser import Contentline
+from icalendar.prop import vCategory, vDDDTypes, vDuration, vGeo, vInt, vText, vUri
+
+from ..domain.site import Site
+from .facts import PRODID, CalendarMeta, EventFacts
+
+
+def event_component(facts: EventFacts) -> Event:
+    """One VEVENT as an icalendar component: the plain way, used for reference and tests."""
+    event = Event()
+    for name, value in event_properties(facts):
+        event.add(name, value)
+    for alarm in alarm_properties(facts):
+        component = Alarm()
+        for name, value in alarm:
+            component.add(name, value)
+        event.add_component(component)
+    return event
+
+
+def event_properties(facts: EventFacts) -> list[tuple[str, object]]:
+    """The properties of an event, as icalendar value types, in output order."""
+    props: list[tuple[str, object]] = [
+        ("UID", vText(facts.uid)),
+        ("DTSTAMP", vDDDTypes(facts.stamp)),
+        ("LAST-MODIFIED", vDDDTypes(facts.stamp)),
+        ("SEQUENCE", vInt(facts.sequence)),
+        ("DTSTART", vDDDTypes(facts.start)),
+    ]
+    if facts.end is not None:
+        props.append(("DTEND", vDDDTypes(facts.end)))
+    if facts.tzid is None:
+        props.append(("TRANSP", vText("TRANSPARENT")))  # all-day entries do not block the day
+    props.append(("SUMMARY", vText(facts.summary)))
+    props.append(("DESCRIPTION", vText(facts.description)))
+    props.append(("STATUS", vText(facts.status)))
+    if facts.location:
+        props.append(("LOCATION", vText(facts.location)))
+    if facts.geo:
+        props.append(("GEO", vGeo(facts.geo)))
+    if facts.url:
+        props.append(("URL", vUri(facts.url)))
+    if facts.categories:
+        props.append(("CATEGORIES", vCategory(list(facts.categories))))
+    return props
+
+
+def alarm_properties(facts: EventFacts) -> list[list[tuple[str, object]]]:
+    """One DISPLAY alarm per requested lead time."""
+    return [
+        [
+            ("ACTION", vText("DISPLAY")),
+            ("TRIGGER", vDuration(dt.timedelta(minutes=-minutes))),
+            ("DESCRIPTION", vText(facts.summary)),
+        ]
+        for minutes in facts.alarms
+    ]
+
+
+def event_ical(facts: EventFacts) -> bytes:
+    """One VEVENT as bytes. Each value is encoded and escaped by its icalendar type and each
+    line folded by icalendar; only the component tree is skipped, which halves the time."""
+    lines = [b"BEGIN:VEVENT\r\n"]
+    lines.extend(_content_line(name, value) for name, value in event_properties(facts))
+    for alarm in alarm_properties(facts):
+        lines.append(b"BEGIN:VALARM\r\n")
+        lines.extend(_content_line(name, value) for name, value in alarm)
+        lines.append(b"END:VALARM\r\n")
+    lines.append(b"END:VEVENT\r\n")
+    return b"".join(lines)
+
+
+def _content_line(name: str, value: Any) -> bytes:
+    line = Contentline.from_parts(name, value.params, value, sorted=True)
+    raw = line.encode("utf-8")
+    # icalendar folds only lines of 75 octets or more; shorter lines are already final.
+    return (raw if len(raw) < 75 else line.to_ical()) + b"\r\n"
+
+
+def calendar_envelope(meta: CalendarMeta, settings: Site) -> Calendar:
+    """The VCALENDAR with its own properties and no components."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    # Explicit vText: icalendar 7.3 would write these three unescaped (see module docstring).
+    cal.add("name", vText(meta.name))
+    cal.add("x-wr-calname", vText(meta.name))
+    cal.add("x-wr-caldesc", vText(meta.description))
+    refresh = dt.timedelta(minutes=settings.refresh_minutes)
+    cal.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", vDuration(refresh))
+    if meta.source_url:
+        cal.add("source", meta.source_url, parameters={"VALUE": "URI"})
+    return cal

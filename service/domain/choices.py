@@ -1,0 +1,19 @@
+"""Enumerations, identifier patterns and limits: declared once, used by the models, the
+write path, the data-file validator, the API schemas and the data-file JSON schema."""
+
+from __future__ import annotations
+
+import re
+
+ROUND_STATUSES = ("scheduled", "provisional", "postponed", "cancelled")
+SESSION_KINDS = ("practice", "qualifying", "race", "test", "other")
+SESSION_STATUSES = ("scheduled", "postponed", "cancelled")
+RESULT_OUTCOMES = ("classified", "DNF", "DNS", "DSQ", "NC")
+RESULTS_STATUSES = ("none", "published", "withdrawn")
+ARTICLE_STATUSES = ("published", "unpublished")
+
+# Slugs are the permanent public identifiers: lowercase ASCII words joined by single hyphens.
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+SLUG_RE = re.compile(SLUG_PATTERN)
+# A round reference in an article: "<championship slug>/<round number>".
+ROUND_REF_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*/[1-9][0-9]*$"

@@ -1,0 +1,411 @@
+"""News items: articles, results and schedule changes, as one list of entries for the feeds.
+
+Pure functions from loaded domain objects (and change-record rows) to ``NewsItem`` values.
+Ids are ``tag:`` URIs built from the feed domain and slugs, never from database ids, with a
+date that is fixed when the entry first appears, so an entry's id never changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from ..domain.keys import session_key
+from ..domain.models import Article, Championship, Change, Competitor, Result, Round, Session
+from ..domain.site import Site
+from ..domain.timing import SessionTime, localize
+from .markup import markdown_to_html
+
+OUTCOME_LABELS = {
+    "DNF": "DNF (did not finish)",
+    "DNS": "DNS (did not start)",
+    "DSQ": "DSQ (disqualified)",
+    "NC": "NC (not classified)",
+}
+
+
+@dataclass(frozen=True)
+class NewsItem:
+    """One feed entry, whatever its kind."""
+
+    id: str
+    kind: str  # "article", "results" or "schedule"
+    title: str
+    url: str
+    published: dt.datetime
+    updated: dt.datetime
+    content_html: str
+    summary: str | None
+    author: str
+    categories: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which entries a feed carries: everything, one championship, or one competitor."""
+
+    championships: frozenset[str] | None = None  # None: every championship
+    competitor: str | None = None
+
+    def covers(self, championship_slugs: Iterable[str]) -> bool:
+        """Whether an entry about these championships belongs in the feed."""
+        return self.championships is None or bool(self.championships & set(championship_slugs))
+
+
+# -- shared wording -----------------------------------------------------------------------
+
+
+def round_label(round_: Round) -> str:
+    """How an entry names a round: its name, or its circuit's ("Circuit Paul Ricard")."""
+    return round_.display_name
+
+
+def session_label(session: Session) -> str:
+    """ "Circuit Paul Ricard, Race 1"."""
+    return f"{round_label(session.round)}, {session.name}"
+
+
+def round_path(round_: Round) -> str:
+    """The HTML page of a round."""
+    return f"/championships/{round_.championship.slug}/rounds/{round_.number}"
+
+
+def _day(value: dt.date) -> str:
+    return f"{value:%a} {value.day} {value:%B}"
+
+
+def _clock(st: SessionTime, with_zone: bool) -> str:
+    assert st.start_local is not None and st.start_utc is not None
+    text = f"{st.start_local:%H:%M}"
+    if with_zone:
+        text += f" {st.start_local:%Z} ({st.start_utc:%H:%M} UTC)"
+    return text
+
+
+def _when(date: dt.date | None, time: dt.time | None, zone_name: str, with_zone: bool) -> str:
+    """ "Sun 2 July 14:00", "Sun 2 July 14:00 CEST (12:00 UTC)", "Sun 2 July, time TBC"."""
+    if date is None:
+        return "date and time TBC"
+    if time is None:
+        return f"{_day(date)}, time TBC"
+    start = localize(dt.datetime.combine(date, time), zone_name)
+    st = SessionTime(date, start, None, zone_name)
+    return f"{_day(date)} {_clock(st, with_zone)}"
+
+
+# -- articles -------------------------------------------------------------------------------
+
+
+def article_item(article: Article, site: Site, names: dict[str, str]) -> NewsItem:
+    """An article as an entry; ``names`` maps championship and competitor slugs to names."""
+    links = "".join(
+        f'<li><a href="{escape(link["url"])}">{escape(link["title"])}</a></li>'
+        for link in article.links
+    )
+    content = markdown_to_html(article.body_markdown)
+    if links:
+        content += f"<ul>{links}</ul>"
+    categories = tuple(
+        names.get(slug, slug) for slug in (*article.championships, *article.competitors)
+    )
+    return NewsItem(
+        id=site.tag(article.published_at, f"articles/{article.slug}"),
+        kind="article",
+        title=article.title,
+        url=site.url(f"/news/{article.slug}"),
+        published=article.published_at,
+        updated=article.updated_at,
+        content_html=content,
+        summary=article.summary,
+        author=article.author or "gridfeed",
+        categories=categories,
+    )
+
+
+# -- results --------------------------------------------------------------------------------
+
+
+def result_line_text(result: Result) -> str:
+    """ "7th", "DNF: Retired on lap 1 ..." — one result in words."""
+    if result.outcome == "classified":
+        text = ordinal(result.position) if result.position else "classified"
+    else:
+        text = result.outcome + (f" ({ordinal(result.position)})" if result.position else "")
+    if result.note:
+        text += f": {result.note}"
+    return text
+
+
+def ordinal(n: int | None) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 21st."""
+    if n is None:
+        return ""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def results_table(session: Session, highlight: str | None = None) -> str:
+    """The classification as an HTML table (everything escaped)."""
+    rows = []
+    for r in sorted(session.results, key=_result_order):
+        drivers = ", ".join(c.name for c in r.credited)
+        car = " · ".join(x for x in (r.entry.team.name if r.entry.team else None, r.entry.car) if x)
+        mark = (
+            ' class="highlight"' if highlight and highlight in {c.slug for c in r.credited} else ""
+        )
+        rows.append(
+            f"<tr{mark}><td>{r.position or ''}</td><td>{escape(drivers)}</td>"
+            f"<td>{escape(car)}</td><td>{escape(OUTCOME_LABELS.get(r.outcome, 'Classified'))}"
+            f"</td><td>{escape(r.note or '')}</td></tr>"
+        )
+    return (
+        "<table><thead><tr><th>Pos</th><th>Drivers</th><th>Team / car</th><th>Outcome</th>"
+        f"<th>Note</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _result_order(result: Result) -> tuple[int, int]:
+    return (result.position is None, result.position or 0)
+
+
+def results_item(
+    session: Session, site: Site, competitor: Competitor | None, corrections: Sequence[Change]
+) -> NewsItem:
+    """The one entry for a session's results; a correction updates it in place."""
+    label = session_label(session)
+    parts = []
+    if competitor is not None:
+        mine = [r for r in session.results if competitor in r.credited]
+        for r in mine:
+            parts.append(
+                f"<p><strong>{escape(competitor.name)}: {escape(result_line_text(r))}</strong></p>"
+            )
+    if session.results_status == "withdrawn":
+        parts.append("<p><strong>These results have been withdrawn.</strong></p>")
+    for change in corrections:
+        for sentence in describe_correction(change):
+            parts.append(f"<p>Correction ({change.at:%d %b %Y %H:%M} UTC): {escape(sentence)}</p>")
+    if session.results_note:
+        parts.append(f"<p>{escape(session.results_note)}</p>")
+    parts.append(results_table(session, competitor.slug if competitor else None))
+    championship = session.round.championship
+    published = session.results_published_at or session.updated_at
+    return NewsItem(
+        id=site.tag(
+            published, f"results/{championship.slug}/{session.round.number}/{session.slug}"
+        ),
+        kind="results",
+        title=f"{label}: results"
+        + (" (withdrawn)" if session.results_status == "withdrawn" else ""),
+        url=site.url(f"{round_path(session.round)}#{session.slug}"),
+        published=published,
+        updated=session.results_updated_at or published,
+        content_html="".join(parts),
+        summary=None,
+        author=championship.name,
+        categories=(championship.name, session.name),
+    )
+
+
+def describe_correction(change: Change) -> list[str]:
+    """What a results correction changed, line by line, from the change record."""
+    before = {line["entry"]: line for line in (change.before or {}).get("lines", [])}
+    after = {line["entry"]: line for line in (change.after or {}).get("lines", [])}
+    sentences = []
+    for entry in sorted(set(before) | set(after)):
+        old, new = before.get(entry), after.get(entry)
+        if old is None:
+            sentences.append(f"{entry} added")
+        elif new is None:
+            sentences.append(f"{entry} removed")
+        else:
+            for field in ("position", "outcome", "class_position", "driver", "note"):
+                if old.get(field) != new.get(field):
+                    sentences.append(
+                        f"{entry}: {field.replace('_', ' ')} {old.get(field) or '–'} → "
+                        f"{new.get(field) or '–'}"
+                    )
+    return sentences or ["details updated"]
+
+
+# -- schedule changes -----------------------------------------------------------------------
+
+
+def schedule_item(change: Change, site: Site, objects: dict[str, Any]) -> NewsItem | None:
+    """An entry for a change of a session's time or status, or a round's dates, place or
+    status; None for anything else (creations, renames)."""
+    obj = objects.get(change.key)
+    if change.action != "updated" or obj is None:
+        return None
+    if change.entity == "session" and isinstance(obj, Session):
+        title = describe_session_change(obj, change.before or {}, change.after or {})
+        url = site.url(f"{round_path(obj.round)}#{obj.slug}")
+        championship = obj.round.championship
+    elif change.entity == "round" and isinstance(obj, Round):
+        title = describe_round_change(obj, change.before or {}, change.after or {})
+        url = site.url(round_path(obj))
+        championship = obj.championship
+    else:
+        return None
+    if title is None:
+        return None
+    return NewsItem(
+        id=site.tag(change.at, f"changes/{change.key}/v{change.data_version}"),
+        kind="schedule",
+        title=title,
+        url=url,
+        published=change.at,
+        updated=change.at,
+        content_html=f"<p>{escape(title)}.</p>",
+        summary=title,
+        author=championship.name,
+        categories=(championship.name, "Schedule change"),
+    )
+
+
+def _parse(value: Any, kind: type) -> Any:
+    if value is None:
+        return None
+    return kind.fromisoformat(value)
+
+
+def describe_session_change(session: Session, before: dict, after: dict) -> str | None:
+    """ "Spa-Francorchamps, Race 2 moved from Sun 2 July 14:00 to 15:30 CEST (13:30 UTC)"."""
+    label = session_label(session)
+    zone_name = session.round.circuit.timezone
+    old_status, new_status = before.get("status"), after.get("status")
+    if old_status != new_status and new_status in {"cancelled", "postponed"}:
+        return f"{label} {new_status}"
+    old_date, new_date = (
+        _parse(before.get("local_date"), dt.date),
+        _parse(after.get("local_date"), dt.date),
+    )
+    old_time, new_time = (
+        _parse(before.get("local_time"), dt.time),
+        _parse(after.get("local_time"), dt.time),
+    )
+    reinstated = old_status in {"cancelled", "postponed"} and new_status == "scheduled"
+    if (old_date, old_time) == (new_date, new_time):
+        if reinstated:
+            return f"{label} reinstated: {_when(new_date, new_time, zone_name, True)}"
+        if before.get("duration_minutes") != after.get("duration_minutes"):
+            minutes = after.get("duration_minutes")
+            return f"{label} now lasts {minutes} minutes" if minutes else None
+        return None
+    new = _when(new_date, new_time, zone_name, True)
+    if reinstated:
+        return f"{label} reinstated: {new}"
+    if old_time is None and new_time is not None:
+        return f"{label} time set: {new}"
+    if old_date == new_date and new_time is not None:
+        st = SessionTime(
+            new_date, localize(dt.datetime.combine(new_date, new_time), zone_name), None, zone_name
+        )
+        return (
+            f"{label} moved from {_when(old_date, old_time, zone_name, False)} to "
+            f"{_clock(st, True)}"
+        )
+    return f"{label} moved from {_when(old_date, old_time, zone_name, False)} to {new}"
+
+
+def _span(start: dt.date, end: dt.date) -> str:
+    if start.month == end.month:
+        return f"{start.day}–{end.day} {end:%B %Y}"
+    return f"{start.day} {start:%B} – {end.day} {end:%B %Y}"
+
+
+def describe_round_change(round_: Round, before: dict, after: dict) -> str | None:
+    """ "GT4 European Series 2023 round 3 moved from 29 June – 2 July 2023 to 6–9 July 2023"."""
+    label = f"{round_.championship.name} round {round_.number} ({round_label(round_)})"
+    old_status, new_status = before.get("status"), after.get("status")
+    if old_status != new_status:
+        if new_status in {"cancelled", "postponed"}:
+            return f"{label} {new_status}"
+        if old_status == "provisional" and new_status == "scheduled":
+            return f"{label} confirmed: {_span(round_.start_date, round_.end_date)}"
+        if old_status in {"cancelled", "postponed"}:
+            return f"{label} reinstated"
+    if before.get("circuit") != after.get("circuit"):
+        return f"{label} moves to {round_.circuit.name}"
+    old = (_parse(before.get("start_date"), dt.date), _parse(before.get("end_date"), dt.date))
+    new = (_parse(after.get("start_date"), dt.date), _parse(after.get("end_date"), dt.date))
+    if old != new and None not in old and None not in new:
+        return f"{label} moved from {_span(*old)} to {_span(*new)}"
+    return None
+
+
+# -- assembling a feed ----------------------------------------------------------------------
+
+
+def schedule_objects(championships: Iterable[Championship]) -> dict[str, Any]:
+    """Change-record keys to the rounds and sessions they name."""
+    objects: dict[str, Any] = {}
+    for championship in championships:
+        for round_ in championship.rounds:
+            objects[f"{championship.slug}/{round_.number}"] = round_
+            for session in round_.sessions:
+                objects[session_key(championship.slug, round_.number, session.slug)] = session
+    return objects
+
+
+def collect_items(
+    *,
+    site: Site,
+    scope: Scope,
+    championships: Sequence[Championship],
+    articles: Sequence[Article],
+    changes: Sequence[Change],
+    competitor: Competitor | None = None,
+    limit: int = 50,
+) -> list[NewsItem]:
+    """Every entry of a feed, newest first, at most ``limit``.
+
+    ``championships`` must hold every championship the scope covers, fully loaded;
+    ``changes`` the change-record rows of results and schedule changes for them.
+    """
+    names = {c.slug: c.name for c in championships}
+    if competitor is not None:
+        names[competitor.slug] = competitor.name
+    items: list[NewsItem] = []
+    for article in articles:
+        if article.status != "published":
+            continue
+        if competitor is not None and competitor.slug not in article.competitors:
+            continue
+        if competitor is None and not scope.covers(article.championships):
+            continue
+        items.append(article_item(article, site, names))
+    corrections: dict[str, list[Change]] = {}
+    for change in changes:
+        if change.entity == "results" and change.action == "corrected":
+            corrections.setdefault(change.key, []).append(change)
+    for championship in championships:
+        if not scope.covers([championship.slug]):
+            continue
+        for round_ in championship.rounds:
+            for session in round_.sessions:
+                if session.results_status == "none":
+                    continue
+                if competitor is not None and not any(
+                    competitor in r.credited for r in session.results
+                ):
+                    continue
+                key = session_key(championship.slug, round_.number, session.slug)
+                items.append(results_item(session, site, competitor, corrections.get(key, [])))
+    objects = schedule_objects(championships)
+    for change in changes:
+        if change.championship is None or not scope.covers([change.championship]):
+            continue
+        item = schedule_item(change, site, objects)
+        if item is not None:
+            items.append(item)
+    items.sort(key=lambda item: (item.published, item.updated, item.id), reverse=True)
+    return items[:limit]
+
+
+def feed_updated(items: Sequence[NewsItem], fallback: dt.datetime) -> dt.datetime:
+    """The feed's own updated time: its newest entry change, from the data, never "now"."""
+    return max((item.updated for item in items), default=fallback)

@@ -1,0 +1,166 @@
+"""Notifications queued in the write transaction: a change and its deliveries commit together
+or not at all (``enqueue_for_changes`` runs inside the write path's transaction)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session as OrmSession
+
+from ..domain.models import Change
+from ..domain.queries import championship_slugs_of
+from .models import Delivery, WebhookSubscription, WebSubSubscription
+from .payloads import Event, event_for_change
+
+FEED_UPDATED = "feed.updated"
+
+
+def new_message_id() -> str:
+    """A message id (``webhook-id``): unique, opaque, the same on every attempt."""
+    return "msg_" + secrets.token_hex(12)
+
+
+def active_webhooks(session: OrmSession) -> Sequence[WebhookSubscription]:
+    """Enabled, undeleted webhook subscriptions."""
+    return session.scalars(
+        select(WebhookSubscription).where(
+            WebhookSubscription.enabled.is_(True), WebhookSubscription.deleted.is_(False)
+        )
+    ).all()
+
+
+def subscription_wants(
+    sub: WebhookSubscription, event: Event, competitor_championships: frozenset[str]
+) -> bool:
+    """Whether ``sub`` asked for ``event`` (its type and its championship/competitor filter)."""
+    if event.type not in sub.event_types:
+        return False
+    if sub.championship and sub.championship not in event.championships:
+        return False
+    if sub.competitor:
+        if event.competitors is not None:
+            return sub.competitor in event.competitors
+        return bool(event.championships & competitor_championships)
+    return True
+
+
+def competitor_scopes(
+    session: OrmSession, subs: Iterable[WebhookSubscription]
+) -> dict[str, frozenset[str]]:
+    """For each competitor some subscription filters on: their championships' slugs."""
+    return {
+        s.competitor: championship_slugs_of(session, s.competitor) for s in subs if s.competitor
+    }
+
+
+def new_delivery(
+    channel: str, event_type: str, payload: str, now: dt.datetime, **refs: Any
+) -> Delivery:
+    """A pending delivery, due now, with a new message id."""
+    return Delivery(
+        public_id=new_message_id(),
+        channel=channel,
+        event_type=event_type,
+        payload=payload,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        **refs,
+    )
+
+
+def webhook_delivery(
+    sub: WebhookSubscription, event: Event, now: dt.datetime, **refs: Any
+) -> Delivery:
+    body = json.dumps(event.body(), ensure_ascii=False, separators=(",", ":"))
+    return new_delivery("webhook", event.type, body, now, webhook_id=sub.id, **refs)
+
+
+def enqueue_for_changes(session: OrmSession, changes: Iterable[Change], now: dt.datetime) -> int:
+    """Queue the webhook events and WebSub content checks that ``changes`` cause."""
+    changes = list(changes)
+    if not changes:
+        return 0
+    queued = 0
+    subs = active_webhooks(session)
+    if subs:
+        session.flush()  # the changes need their ids
+        by_competitor = competitor_scopes(session, subs)
+        for change in changes:
+            event = event_for_change(session, change)
+            if event is None:
+                continue
+            for sub in subs:
+                if subscription_wants(sub, event, by_competitor.get(sub.competitor, frozenset())):
+                    session.add(webhook_delivery(sub, event, now, change_id=change.id))
+                    queued += 1
+    queued += _enqueue_feed_checks(session, now)
+    return queued
+
+
+def _enqueue_feed_checks(session: OrmSession, now: dt.datetime) -> int:
+    """One content check per active WebSub subscription, unless one is already waiting.
+
+    The content is rendered when the check runs, so one waiting check covers any number of
+    writes, and a subscriber whose feed's bytes did not change is not sent anything.
+    """
+    waiting = select(Delivery.websub_id).where(
+        Delivery.channel == "websub", Delivery.status == "pending", Delivery.attempts == 0
+    )
+    subs = session.scalars(
+        select(WebSubSubscription).where(
+            WebSubSubscription.state == "active",
+            WebSubSubscription.expires_at > now,
+            WebSubSubscription.id.not_in(waiting),
+        )
+    ).all()
+    for sub in subs:
+        session.add(new_delivery("websub", FEED_UPDATED, "", now, websub_id=sub.id))
+    return len(subs)
+
+
+def enqueue_verification(session: OrmSession, request: dict[str, Any], now: dt.datetime) -> bool:
+    """Queue the verification of intent of a WebSub (un)subscription request.
+
+    The same request (mode, topic, callback) is verified at most once a minute, so the hub
+    cannot be used to hammer a callback with challenges. Returns whether it was queued.
+    """
+    same = hashlib.sha256(
+        "\0".join([request["mode"], request["topic"], request["callback"]]).encode()
+    ).hexdigest()
+    delivery = new_delivery("websub_verify", f"websub.{request['mode']}", json.dumps(request), now)
+    return bool(insert_once(session, delivery, f"verify:{same}:{now:%Y%m%d%H%M}"))
+
+
+# -- reminders ----------------------------------------------------------------------------
+
+
+def insert_once(session: OrmSession, delivery: Delivery, dedupe_key: str) -> int:
+    """Insert ``delivery`` unless one with ``dedupe_key`` exists; 1 if inserted, else 0."""
+    """Insert unless a delivery with ``dedupe_key`` exists (atomic on both databases)."""
+    values = {
+        column.key: getattr(delivery, column.key)
+        for column in Delivery.__table__.columns
+        if column.key != "id"
+    }
+    values["dedupe_key"] = dedupe_key
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(Delivery).values(values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(Delivery).values(values).on_conflict_do_nothing()
+    else:  # pragma: no cover - other databases are not supported
+        statement = insert(Delivery).values(values)
+    # RETURNING counts what was inserted on both drivers (psycopg's rowcount here is -1).
+    return len(session.execute(statement.returning(Delivery.id)).all())
+
+
+# -- claiming and finishing ---------------------------------------------------------------

@@ -1,0 +1,25 @@
+"""The store: engine and sessions, the data version and its memo, and migrations.
+
+It imports nothing above it; first-start seeding is done by ``ingest`` from ``create_app``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from . import data_version, engine, migrate
+
+
+def init_app(app: Flask) -> None:
+    """Attach the store to the app, migrate if configured, close sessions per request."""
+    url = app.config["DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    store = engine.Store(url)
+    app.extensions[engine.EXTENSION] = store
+    app.teardown_appcontext(engine.close_request_session)
+    data_version.listen_for_commits(app, store)
+    if app.config["AUTO_MIGRATE"]:
+        migrate.upgrade(store.engine)

@@ -1,0 +1,100 @@
+"""HTML pages for people: the home page, plus the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import selectinload
+
+from ..domain import queries
+from ..domain.models import Article, Championship, Competitor, Round
+from ..domain.timing import describe_local, session_time
+from ..news.entries import result_line_text, results_table
+from ..news.markup import markdown_to_html
+from ..store.data_version import data_version
+from ..store.engine import ping, read_session
+from .feed_links import feed_links
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def home() -> str:
+    """Championships with their rounds, competitors, and every feed URL."""
+    session = read_session()
+    championships = session.scalars(
+        select(Championship)
+        .options(selectinload(Championship.rounds).selectinload(Round.circuit))
+        .order_by(Championship.season.desc(), Championship.name)
+    ).all()
+    competitors = session.scalars(select(Competitor).order_by(Competitor.name)).all()
+    return render_template(
+        "home.html",
+        championships=championships,
+        competitors=competitors,
+        feed_links=feed_links,
+    )
+
+
+def _page(template: str, **context: object) -> str:
+    return render_template(
+        template,
+        feed_links=feed_links,
+        session_time=session_time,
+        describe_local=describe_local,
+        results_table=results_table,
+        result_line_text=result_line_text,
+        **context,
+    )
+
+
+@bp.get("/championships/<slug>")
+def championship(slug: str) -> str:
+    """A championship's calendar, entries and results."""
+    found = queries.championship_by_slug(read_session(), slug)
+    if found is None:
+        abort(404, description=f"no championship {slug!r}")
+    return _page("championship.html", championship=found)
+
+
+@bp.get("/championships/<slug>/rounds/<int:number>")
+def round_page(slug: str, number: int) -> str:
+    """One round: sessions in local and UTC time, with results tables."""
+    found = queries.round_by_number(read_session(), slug, number)
+    if found is None:
+        abort(404, description=f"no round {number} in championship {slug!r}")
+    return _page("round.html", round=found, championship=found.championship)
+
+
+@bp.get("/competitors/<slug>")
+def competitor(slug: str) -> str:
+    """A competitor's championships, sessions and results."""
+    session = read_session()
+    found = queries.competitor_by_slug(session, slug)
+    if found is None:
+        abort(404, description=f"no competitor {slug!r}")
+    return _page(
+        "competitor.html", competitor=found, championships=queries.championships_of(session, found)
+    )
+
+
+@bp.get("/news/<slug>")
+def article(slug: str) -> str:
+    """One published article, its Markdown rendered and sanitised."""
+    found = read_session().scalar(select(Article).where(Article.slug == slug))
+    if found is None or found.status != "published":
+        abort(404, description=f"no published article {slug!r}")
+    return _page("article.html", article=found, body_html=markdown_to_html(found.body_markdown))
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """200 with the data version when the database answers; 503 otherwise."""
+    session = read_session()
+    try:
+        ping(session)
+        version = data_version(session)
+    except SQLAlchemyError:
+        abort(503, description="database unavailable")
+    return Response(f"ok data_version={version}\n", content_type="text/plain; charset=utf-8")
