@@ -9,6 +9,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from . import read, webhooks, write
+from .authorization import authorize_write
 from .docs import EXTENSION, docs_page
 from .writing import PREFIX, require_json_body
 
@@ -35,5 +36,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(read.blp)
     api.register_blueprint(write.blp)
     api.register_blueprint(webhooks.blp)
+    # 401 before anything else, 403 before the body is looked at; then the body's type.
+    app.before_request(authorize_write)
     app.before_request(require_json_body)
     app.add_url_rule(f"{PREFIX}/docs", "api_docs", docs_page)

@@ -15,7 +15,17 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
-from .models import Championship, Change, Competitor, Entry, EntryDriver, Result, Round, Session
+from .models import (
+    Article,
+    Championship,
+    Change,
+    Competitor,
+    Entry,
+    EntryDriver,
+    Result,
+    Round,
+    Session,
+)
 
 
 def _championship_graph() -> list[_AbstractLoad]:
@@ -100,6 +110,17 @@ def championship_slugs_of(session: OrmSession, competitor_slug: str) -> frozense
     competitor_id = select(Competitor.id).where(Competitor.slug == competitor_slug)
     entered = _entered_championship_ids(competitor_id.scalar_subquery())
     return frozenset(session.scalars(select(Championship.slug).where(Championship.id.in_(entered))))
+
+
+def article_by_slug(session: OrmSession, slug: str) -> Article | None:
+    """An article (published or not), or None."""
+    return session.scalar(select(Article).where(Article.slug == slug))
+
+
+def article_championships(session: OrmSession, slug: str) -> list[str] | None:
+    """The championships an article is about ([] for none in particular), or None if absent."""
+    found = article_by_slug(session, slug)
+    return None if found is None else list(found.championships)
 
 
 def all_competitors(session: OrmSession) -> Sequence[Competitor]:
