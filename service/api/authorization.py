@@ -18,7 +18,7 @@ from flask import current_app, g, request
 from sqlalchemy.orm import Session as OrmSession
 
 from ..domain import queries
-from ..notify.queue import subscription_championship
+from ..notify.subscriptions import subscription_championship
 from ..store.engine import get_store
 from .tokens import AuthError, Principal, bearer_principal, decide
 from .writing import PREFIX, WRITE_METHODS

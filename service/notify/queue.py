@@ -176,10 +176,3 @@ def purge_finished(app: Flask, now: dt.datetime) -> int:
     with write_session(app) as session:
         session.execute(delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(old)))
         return session.execute(delete(Delivery).where(Delivery.id.in_(old))).rowcount or 0
-
-
-def subscription_championship(session: OrmSession, public_id: str) -> str | None:
-    """The championship a webhook subscription is filtered to (None: all, or no such one)."""
-    return session.scalar(
-        select(WebhookSubscription.championship).where(WebhookSubscription.public_id == public_id)
-    )
