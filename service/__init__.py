@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import api, cli, errors, store
 from .api import tokens
 from .calendars import views as calendar_views
-from .config import default_config
+from .config import default_config, resolve_secret_key
 from .ingest.seed import seed_once
 from .news import views as news_views
 from .notify import websub, worker
@@ -20,10 +20,16 @@ from .store.engine import get_store
 from .web import http_cache, pages
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: defaults, then environment, then instance config.py or ``test_config``."""
+def create_app(
+    test_config: Mapping[str, Any] | None = None, instance_path: str | None = None
+) -> Flask:
+    """Build the app: defaults, then environment, then instance config.py or ``test_config``.
+
+    ``instance_path`` replaces the instance folder (the SQLite file and the generated key).
+    """
     app = Flask(
         __name__,
+        instance_path=instance_path,
         instance_relative_config=True,
         template_folder="web/templates",
         static_folder="web/static",
@@ -34,6 +40,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    resolve_secret_key(app.config, app.instance_path)
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:
         # Behind a reverse proxy: see the client's scheme and host (HTTPS for hub.secret).

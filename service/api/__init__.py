@@ -8,10 +8,11 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
+from ..notify.worker import HOUSEKEEPING
 from . import read, webhooks, write
 from .authorization import authorize_write
 from .docs import EXTENSION, docs_page
-from .writing import PREFIX, require_json_body
+from .writing import PREFIX, purge_idempotency_records, require_json_body
 
 
 def init_app(app: Flask) -> None:
@@ -40,3 +41,4 @@ def init_app(app: Flask) -> None:
     app.before_request(authorize_write)
     app.before_request(require_json_body)
     app.add_url_rule(f"{PREFIX}/docs", "api_docs", docs_page)
+    app.extensions.setdefault(HOUSEKEEPING, []).append(purge_idempotency_records)

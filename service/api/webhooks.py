@@ -153,7 +153,7 @@ def create_webhook(args: dict[str, Any]) -> Response:
             competitor=args.get("competitor"),
             reminder_minutes=args.get("reminder_minutes")
             or current_app.config["REMINDER_DEFAULT_MINUTES"],
-            secret_encrypted=seal(current_app.config["SECRET_KEY"], secret),
+            secret_encrypted=seal(current_app.config, secret),
             enabled=args.get("enabled", True),
             deleted=False,
             created_at=now,
@@ -241,7 +241,7 @@ def rotate_secret(public_id: str) -> Response:
     secret = new_webhook_secret()
     with write_session() as session:
         sub = _own(session, principal, public_id)
-        sub.secret_encrypted = seal(current_app.config["SECRET_KEY"], secret)
+        sub.secret_encrypted = seal(current_app.config, secret)
         sub.updated_at = utc_now()
         body = {**webhook_dict(sub), "secret": secret}
     return json_response(body, etag=False)

@@ -149,7 +149,7 @@ def _webhook(app: Flask, job: Job, now: dt.datetime) -> Outcome:
             return Outcome(ok=False, skipped=moved)
     body = job.payload.encode()
     timestamp = int(now.timestamp())
-    secret = unseal(app.config["SECRET_KEY"], job.webhook["secret"])
+    secret = unseal(app.config, job.webhook["secret"])
     headers = {
         "Content-Type": "application/json",
         "webhook-id": job.message_id,
@@ -216,9 +216,7 @@ def _websub_content(app: Flask, job: Job, now: dt.datetime) -> Outcome:
     if digest == sub["content_hash"]:
         return Outcome(ok=False, skipped="the feed's bytes did not change")
     if sub["secret"]:
-        headers["X-Hub-Signature"] = sign_websub(
-            unseal(app.config["SECRET_KEY"], sub["secret"]), body
-        )
+        headers["X-Hub-Signature"] = sign_websub(unseal(app.config, sub["secret"]), body)
     return _attempt(app, sub["callback"], "POST", headers, body, content_hash=digest)[0]
 
 

@@ -113,7 +113,7 @@ def hub() -> Response:
         "topic": topic,
         "callback": callback,
         "lease_seconds": lease,
-        "secret_sealed": seal(current_app.config["SECRET_KEY"], secret) if secret else None,
+        "secret_sealed": seal(current_app.config, secret) if secret else None,
     }
     with write_session() as session:
         if not enqueue_verification(session, verification, utc_now()):
