@@ -89,6 +89,21 @@ def write_rule(
     return declare
 
 
+ARTICLES = "articles"
+
+
+def may_edit(permission: str, championships: Championships) -> bool:
+    """Whether the current request's bearer token (if any) could write ``permission`` on an
+    object of ``championships``: the same decision as for writes, for reading drafts."""
+    if not request.headers.get("Authorization"):
+        return False
+    try:
+        decide(bearer_principal(), permission, championships)
+    except AuthError:
+        return False
+    return True
+
+
 def writer() -> Principal:
     """The caller of the current write, authorized by ``authorize_write``."""
     return g.gridfeed_principal

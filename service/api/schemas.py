@@ -7,6 +7,8 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from ..domain.choices import (
     ARTICLE_STATUSES,
+    MAX_ARTICLE_BODY_CHARS,
+    MAX_TEXT_CHARS,
     RESULT_OUTCOMES,
     ROUND_STATUSES,
     SESSION_KINDS,
@@ -24,10 +26,10 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
-def _text(required: bool = False, **kwargs: object) -> fields.String:
+def _text(required: bool = False, limit: int = MAX_TEXT_CHARS, **kwargs: object) -> fields.String:
     if required:
-        return fields.String(required=True, validate=validate.Length(min=1, max=10_000), **kwargs)
-    return fields.String(allow_none=True, validate=validate.Length(max=100_000), **kwargs)
+        return fields.String(required=True, validate=validate.Length(min=1, max=limit), **kwargs)
+    return fields.String(allow_none=True, validate=validate.Length(max=limit), **kwargs)
 
 
 # -- queries ------------------------------------------------------------------------------
@@ -283,7 +285,7 @@ class ArticleUpdate(StrictSchema):
     title = _text()
     summary = _text()
     author = _text()
-    body_markdown = _text()
+    body_markdown = _text(limit=MAX_ARTICLE_BODY_CHARS)
     published_at = fields.AwareDateTime()
     status = fields.String(validate=validate.OneOf(ARTICLE_STATUSES))
     championships = fields.List(fields.String(validate=SLUG))
@@ -302,7 +304,7 @@ class ArticleUpdate(StrictSchema):
 class ArticleCreate(ArticleUpdate):
     slug = fields.String(required=True, validate=SLUG)
     title = _text(required=True)
-    body_markdown = _text(required=True)
+    body_markdown = _text(required=True, limit=MAX_ARTICLE_BODY_CHARS)
 
 
 # -- webhooks -----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
+from ..domain.queries import championship_exists
 from ..store.engine import get_store, write_session
 from .models import TOKEN_PERMISSIONS, ApiToken
 
@@ -85,6 +86,11 @@ def create_token(
         raise ValueError(
             f"unknown permission(s) {', '.join(unknown)}; "
             f"choose from {', '.join(TOKEN_PERMISSIONS)}"
+        )
+    missing = sorted(c for c in set(championships or []) if not championship_exists(session, c))
+    if missing:
+        raise ValueError(
+            f"no championship {', '.join(missing)}; a token's scope names existing ones"
         )
     public_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
@@ -190,9 +196,15 @@ tokens_cli = AppGroup("tokens", help="Create, list and revoke API tokens.")
 def create_command(name: str, championships: tuple[str, ...], permissions: tuple[str, ...]) -> None:
     """Create a token and print it once; only its hash is stored."""
     with write_session(current_app) as session:
-        token, secret = create_token(
-            session, name, list(championships) or None, list(permissions) or list(TOKEN_PERMISSIONS)
-        )
+        try:
+            token, secret = create_token(
+                session,
+                name,
+                list(championships) or None,
+                list(permissions) or list(TOKEN_PERMISSIONS),
+            )
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
         scope = ", ".join(token.championships) if token.championships else "all championships"
         click.echo(
             f"Created token {token.public_id} ({name}): {', '.join(token.permissions)} on {scope}."

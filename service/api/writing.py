@@ -82,7 +82,14 @@ def check_if_match(current: Any) -> None:
             "Precondition Required",
             "send If-Match with the ETag you last read, so that no one else's edit is overwritten",
         )
-    if not request.if_match.contains(etag_of(current)) and not request.if_match.star_tag:
+    if request.if_match.star_tag:
+        raise PreconditionError(
+            428,
+            "Precondition Required",
+            "If-Match: * is not accepted, as it would skip the check for someone else's edit: "
+            "send the concrete ETag you last read",
+        )
+    if not request.if_match.contains(etag_of(current)):
         raise PreconditionError(
             412,
             "Precondition Failed",

@@ -12,6 +12,10 @@ RESULT_OUTCOMES = ("classified", "DNF", "DNS", "DSQ", "NC")
 RESULTS_STATUSES = ("none", "published", "withdrawn")
 ARTICLE_STATUSES = ("published", "unpublished")
 
+# Text limits of the write API: one for article bodies (Markdown), one for every other text.
+MAX_ARTICLE_BODY_CHARS = 100_000
+MAX_TEXT_CHARS = 10_000
+
 # Slugs are the permanent public identifiers: lowercase ASCII words joined by single hyphens.
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SLUG_RE = re.compile(SLUG_PATTERN)
