@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
+from .keys import split_round_key, split_session_key
 from .models import (
     Article,
     Championship,
@@ -237,4 +238,25 @@ def results_corrections(session: OrmSession, championships: Sequence[str]) -> li
             )
             .order_by(Change.id)
         )
+    )
+
+
+def session_by_key(session: OrmSession, key: str) -> Session | None:
+    """A session by its public key, ``championship/round/slug``, or None."""
+    championship, number, slug = split_session_key(key)
+    return session.scalar(
+        select(Session)
+        .join(Round)
+        .join(Championship)
+        .where(Championship.slug == championship, Round.number == number, Session.slug == slug)
+    )
+
+
+def round_by_key(session: OrmSession, key: str) -> Round | None:
+    """A round by its public key, ``championship/round``, or None."""
+    championship, number = split_round_key(key)
+    return session.scalar(
+        select(Round)
+        .join(Championship)
+        .where(Championship.slug == championship, Round.number == number)
     )

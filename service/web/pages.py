@@ -7,7 +7,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain import queries
 from ..domain.timing import describe_local, session_time
-from ..news.entries import result_line_text, results_table
+from ..domain.wording import result_line_text
+from ..news.entries import results_table
 from ..news.markup import markdown_to_html
 from ..store.data_version import data_version
 from ..store.engine import ping, read_session
