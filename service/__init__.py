@@ -17,7 +17,7 @@ from .ingest.seed import seed_once
 from .news import views as news_views
 from .notify import websub, worker
 from .store.engine import get_store
-from .web import http_cache, pages
+from .web import http_cache, pages, security
 
 
 def create_app(
@@ -54,6 +54,7 @@ def create_app(
     cli.init_app(app)
     tokens.init_app(app)
     http_cache.init_app(app)
+    security.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(news_views.bp)
     app.register_blueprint(calendar_views.bp)
