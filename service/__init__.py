@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import api, cli, errors, store
 from .api import tokens
 from .calendars import views as calendar_views
-from .config import default_config, resolve_secret_key
+from .config import default_config, resolve_secret_key, resolve_trusted_hosts
 from .ingest.seed import seed_once
 from .news import views as news_views
 from .notify import websub, worker
@@ -41,6 +41,7 @@ def create_app(
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     resolve_secret_key(app.config, app.instance_path)
+    resolve_trusted_hosts(app.config)
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:
         # Behind a reverse proxy: see the client's scheme and host (HTTPS for hub.secret).

@@ -29,8 +29,12 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "AUTO_SEED": _env_bool("GRIDFEED_AUTO_SEED", True),
         # The domain in feed UIDs and tag: URIs. Changing it renames every UID: set it once.
         "FEED_DOMAIN": os.environ.get("GRIDFEED_DOMAIN", "gridfeed.example"),
-        # Absolute base URL used in feeds when there is no request (worker); empty = from request.
+        # Absolute base URL of every link; empty = from the request's (trusted) host.
         "PUBLIC_BASE_URL": os.environ.get("GRIDFEED_PUBLIC_BASE_URL", ""),
+        # Host names answered (Flask's TRUSTED_HOSTS; ".example.org" = it and subdomains).
+        # Unset: localhost and 127.0.0.1 on the embedded default, any host when
+        # PUBLIC_BASE_URL is set; see ``resolve_trusted_hosts``.
+        "TRUSTED_HOSTS": _env_list("GRIDFEED_TRUSTED_HOSTS") or None,
         "MAX_CONTENT_LENGTH": int(os.environ.get("GRIDFEED_MAX_BODY_BYTES", str(1024 * 1024))),
         "FEED_REFRESH_MINUTES": int(os.environ.get("GRIDFEED_REFRESH_MINUTES", "60")),
         # How often a web process re-reads the data version (seconds); 0 reads it every request.
@@ -114,6 +118,24 @@ def _instance_secret_key(path: Path) -> str:
     with os.fdopen(fd, "w") as out:
         out.write(key + "\n")
     return key
+
+
+EMBEDDED_TRUSTED_HOSTS = ["localhost", "127.0.0.1"]
+
+
+def resolve_trusted_hosts(config: dict[str, Any]) -> None:
+    """Decide which Host headers are answered, so that none writes the links: the configured
+    list; else any host when links come from PUBLIC_BASE_URL; else localhost only on the
+    embedded (SQLite) default. A production (non-SQLite) start with neither is refused."""
+    if config["TRUSTED_HOSTS"] is not None or config["PUBLIC_BASE_URL"]:
+        return
+    if not config["DATABASE_URL"].startswith("sqlite"):
+        raise ConfigurationError(
+            "set GRIDFEED_PUBLIC_BASE_URL (the public https://... address links are built "
+            "from) or GRIDFEED_TRUSTED_HOSTS (the host names this service answers): without "
+            "either, the Host header of each request would write the links of feeds and pages"
+        )
+    config["TRUSTED_HOSTS"] = list(EMBEDDED_TRUSTED_HOSTS)
 
 
 def parse_bool(raw: str) -> bool:

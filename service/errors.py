@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from .api.problems import problem
 from .api.tokens import AuthError
@@ -92,9 +92,14 @@ def _handle_not_found(exc: NotFoundError) -> Response:
 def _handle_http(exc: HTTPException) -> Response:
     status = exc.code or 500
     detail = exc.description or exc.name
-    if wants_problem_json():
+    untrusted_host = isinstance(exc, SecurityError)
+    if untrusted_host:
+        # Werkzeug's text repeats the untrusted Host header; never echo it back. No URL can
+        # be built for such a request, so the answer is plain text even for a page.
+        detail = "this host name is not served here (see GRIDFEED_TRUSTED_HOSTS)"
+    if wants_problem_json() and not untrusted_host:
         response = _api_problem(exc)
-    elif wants_plain_text():
+    elif wants_plain_text() or untrusted_host:
         response = Response(
             f"{status} {exc.name}: {detail}\n",
             status=status,

@@ -51,6 +51,7 @@ def _app(url: str, **overrides):
             "DATA_DIR": str(DATA_DIR),
             "FEED_DOMAIN": "gridfeed.test",
             "SECRET_KEY": TEST_SECRET_KEY,
+            "TRUSTED_HOSTS": ["localhost"],
             **overrides,
         }
     )
