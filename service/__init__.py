@@ -17,7 +17,7 @@ from .ingest.seed import seed_once
 from .news import views as news_views
 from .notify import websub, worker
 from .store.engine import get_store
-from .web import http_cache, pages, security
+from .web import http_cache, pages, ratelimits, security
 
 
 def create_app(
@@ -56,6 +56,7 @@ def create_app(
     tokens.init_app(app)
     http_cache.init_app(app)
     security.init_app(app)
+    ratelimits.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(news_views.bp)
     app.register_blueprint(calendar_views.bp)

@@ -70,6 +70,17 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "REMINDER_DEFAULT_MINUTES": 30,
         # Finished deliveries (and their attempt logs) are kept this long, then forgotten.
         "DELIVERY_LOG_DAYS": int(os.environ.get("GRIDFEED_DELIVERY_LOG_DAYS", "30")),
+        # -- rate limits ("N/second|minute|hour|day", several joined with ";") --
+        "RATELIMIT_ENABLED": _env_bool("GRIDFEED_RATE_LIMITS", True),
+        # memory:// counts per process; give several web processes one redis://host:6379 .
+        "RATELIMIT_STORAGE_URI": os.environ.get("GRIDFEED_RATE_LIMIT_STORAGE_URI", "memory://"),
+        "RATE_LIMIT_API_WRITES": os.environ.get("GRIDFEED_RATE_LIMIT_API_WRITES", "120/minute"),
+        "RATE_LIMIT_WEBSUB_CLIENT": os.environ.get(
+            "GRIDFEED_RATE_LIMIT_WEBSUB_CLIENT", "20/minute;200/day"
+        ),
+        "RATE_LIMIT_WEBSUB_CALLBACK_HOST": os.environ.get(
+            "GRIDFEED_RATE_LIMIT_WEBSUB_CALLBACK_HOST", "10/minute;100/day"
+        ),
         # Idempotency-Key answers are replayed for this long, then purged by the worker.
         "IDEMPOTENCY_HOURS": float(os.environ.get("GRIDFEED_IDEMPOTENCY_HOURS", "24")),
         # Proxies in front of the app whose X-Forwarded-Proto/Host to trust (for HTTPS checks).

@@ -111,8 +111,9 @@ def _handle_http(exc: HTTPException) -> Response:
             status=status,
             content_type="text/html; charset=utf-8",
         )
-    if status == 405 and exc.get_response().headers.get("Allow"):
-        response.headers["Allow"] = exc.get_response().headers["Allow"]
+    for name in ("Allow", "Retry-After"):  # 405 and 429/503 carry them
+        if value := exc.get_response().headers.get(name):
+            response.headers[name] = value
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 

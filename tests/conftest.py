@@ -27,6 +27,10 @@ def make_app(db_path: Path, **overrides: Any) -> Flask:
         "DATA_DIR": str(DATA_DIR),
         "FEED_DOMAIN": "gridfeed.test",
         "SECRET_KEY": TEST_SECRET_KEY,
+        # Generous limits, so that only tests/test_rate_limits.py meets them.
+        "RATE_LIMIT_API_WRITES": "100000/minute",
+        "RATE_LIMIT_WEBSUB_CLIENT": "100000/minute",
+        "RATE_LIMIT_WEBSUB_CALLBACK_HOST": "100000/minute",
     }
     config.update(overrides)
     return create_app(config)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session as OrmSession
 from ..domain import queries
 from ..notify.subscriptions import subscription_championship
 from ..store.engine import get_store
+from ..web.ratelimits import enforce
 from .tokens import AuthError, Principal, bearer_principal, decide
 from .writing import PREFIX, WRITE_METHODS
 
@@ -122,6 +123,7 @@ def authorize_write() -> None:
     if request.method not in WRITE_METHODS or not request.path.startswith(PREFIX + "/"):
         return
     principal = bearer_principal()
+    enforce("RATE_LIMIT_API_WRITES", "api-writes", principal.token_id)
     if request.endpoint is None:
         return  # no such route: the router answers 404 or 405
     rule: Rule | None = getattr(current_app.view_functions[request.endpoint], RULE_ATTRIBUTE, None)

@@ -59,7 +59,7 @@ def require_json_body() -> Response | None:
     return None
 
 
-WRITE_ERRORS = (400, 401, 403, 404, 412, 413, 415, 422, 428)
+WRITE_ERRORS = (400, 401, 403, 404, 412, 413, 415, 422, 428, 429)
 
 
 def authenticated_operation(blp: Blueprint) -> Callable[[Any], Any]:

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from ..store.engine import write_session
+from ..web.ratelimits import enforce
 from ..web.site import base_url
 from ..writes import utc_now
 from .delivery import render_topic
@@ -92,6 +93,11 @@ def hub() -> Response:
         return _text(415, "send hub.* parameters as application/x-www-form-urlencoded")
     form = request.form
     mode = form.get("hub.mode", "")
+    # Each request makes the hub send a verification GET: limit who asks, and for whom.
+    enforce("RATE_LIMIT_WEBSUB_CLIENT", "websub-client", request.remote_addr or "unknown")
+    callback_host = urlsplit(form.get("hub.callback", "")).hostname
+    if callback_host:
+        enforce("RATE_LIMIT_WEBSUB_CALLBACK_HOST", "websub-callback-host", callback_host)
     try:
         if mode not in {"subscribe", "unsubscribe"}:
             raise HubRequestError("hub.mode: must be subscribe or unsubscribe")
