@@ -53,13 +53,22 @@ def _webhook_for_gt4(client, token: str) -> str:
     return created.json["id"]
 
 
-# Values for the path parameters of write operations, all naming GT4 objects. A new write
-# operation with a parameter not named here fails the table test until it is added.
+# Values for the path parameters of write operations, all naming GT4 objects (or objects
+# shared by every championship). A new write operation with a parameter not named here fails
+# the table test until it is added.
 def _path_values(path: str, webhook_id: str) -> dict[str, str]:
+    slugs = {
+        "/api/v1/articles/": SHARED_ARTICLE,
+        "/api/v1/circuits/": "paul-ricard",
+        "/api/v1/teams/": "racing-one",
+        "/api/v1/competitors/": "jessica-backman",
+    }
+    slug = next((v for prefix, v in slugs.items() if path.startswith(prefix)), GT4)
     return {
-        "slug": SHARED_ARTICLE if path.startswith("/api/v1/articles/") else GT4,
+        "slug": slug,
         "number": "2",
         "session_slug": "free-practice-1",
+        "entry_slug": "racing-one-backman",
         "public_id": webhook_id,
         "message_id": "msg_0000000000000000",
     }
@@ -87,17 +96,19 @@ def test_every_write_operation_refuses_a_token_scoped_elsewhere(resolving_app, d
     operations = _write_operations(app)
     assert len(operations) >= 10
     before = _dump(db_path)
-    # The body tries the trick of the report: move the object into the token's own scope.
+    # A body naming GT4 (outside the token's scope); and, on an existing object, the trick of
+    # the report: a body moving the object into the token's own scope.
+    gt4 = {"championships": [GT4], "championship": GT4, "rounds": [f"{GT4}/2"]}
     trick = {"championships": [ADAC], "championship": ADAC, "title": "Hijacked"}
     for method, path in operations:
         url = _fill(path, _path_values(path, webhook_id))
-        if path in {"/api/v1/championships", "/api/v1/articles", "/api/v1/webhooks"}:
-            continue  # creations: scope comes from the request only; tested below
-        response = client.open(
-            url, method=method, json=trick, headers=_auth(elsewhere, **{"If-Match": '"x"'})
-        )
-        assert response.status_code == 403, (method, path, response.status_code, response.json)
-        assert response.content_type == "application/problem+json"
+        bodies = [gt4, trick] if "{" in path else [gt4]
+        for body in bodies:
+            response = client.open(
+                url, method=method, json=body, headers=_auth(elsewhere, **{"If-Match": '"x"'})
+            )
+            assert response.status_code == 403, (method, path, body, response.json)
+            assert response.content_type == "application/problem+json"
     assert _dump(db_path) == before
 
 

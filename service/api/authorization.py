@@ -50,6 +50,17 @@ def no_stored_object(session: OrmSession, view_args: dict[str, Any]) -> Champion
     return []
 
 
+def tied_to_no_championship(session: OrmSession, view_args: dict[str, Any]) -> Championships:
+    """Objects shared by every championship (a new championship, circuits, teams, people):
+    only a token for all championships may write them."""
+    return [None]
+
+
+def nothing_named(body: Any) -> Championships:
+    """A request whose body cannot give the object a championship."""
+    return []
+
+
 def championship_in_url(session: OrmSession, view_args: dict[str, Any]) -> Championships:
     """Objects under /championships/<slug>/... belong to that championship."""
     return [view_args["slug"]]

@@ -28,6 +28,8 @@ from .authorization import (
     championship_in_url,
     named_in_body,
     no_stored_object,
+    nothing_named,
+    tied_to_no_championship,
     write_rule,
     writer,
 )
@@ -97,7 +99,7 @@ def _championship_fields(current: Championship | None, args: dict[str, Any]) -> 
 @blp.arguments(ChampionshipCreate)
 @blp.response(201, ChampionshipOut)
 @_documented
-@write_rule("calendar", no_stored_object)
+@write_rule("calendar", tied_to_no_championship, nothing_named)
 def create_championship(args: dict[str, Any]) -> Response:
     """Create a championship (needs an all-championships token with `calendar`)."""
     principal = writer()
