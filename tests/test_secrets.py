@@ -135,3 +135,35 @@ def test_keys_rotate_reseals_stored_secrets_under_the_new_key(db_path) -> None:
     from service.notify.signing import unseal
 
     assert unseal(new_only.config, sealed_after) == secret
+
+
+def test_keys_rotate_reseals_a_websub_secret_waiting_for_verification(db_path) -> None:
+    import json
+
+    from service.notify.signing import unseal
+
+    old_key, new_key = "old-" + "w" * 40, "new-" + "w" * 40
+    common = {**APP_CONFIG, "RUN_WORKER_IN_PROCESS": "0", "WEBSUB_ACCEPT_SECRET_OVER_HTTP": True}
+    old = make_app(db_path, AUTO_SEED=False, SECRET_KEY=old_key, **common)
+    accepted = old.test_client().post(
+        "/websub",
+        data={
+            "hub.mode": "subscribe",
+            "hub.topic": "http://localhost/news.atom",
+            "hub.callback": "https://cb.example.org/hook",
+            "hub.secret": "the-subscriber-secret",
+        },
+    )
+    assert accepted.status_code == 202, accepted.data
+    assert "the-subscriber-secret" not in _dump(db_path)
+    rotating = make_app(
+        db_path, AUTO_SEED=False, SECRET_KEY=new_key, SECRET_KEY_FALLBACKS=[old_key], **common
+    )
+    result = rotating.test_cli_runner().invoke(args=["keys", "rotate"])
+    assert result.exit_code == 0 and "re-sealed 1 " in result.output, result.output
+    with sqlite3.connect(db_path) as conn:
+        (payload,) = conn.execute("select payload from deliveries").fetchone()
+    new_only = make_app(db_path, AUTO_SEED=False, SECRET_KEY=new_key, **common)
+    assert unseal(new_only.config, json.loads(payload)["secret_sealed"]) == "the-subscriber-secret"
+    with pytest.raises(ValueError, match="SECRET_KEY"):
+        unseal(old.config, json.loads(payload)["secret_sealed"])
