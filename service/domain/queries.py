@@ -15,7 +15,20 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
-from .models import Championship, Change, Competitor, Entry, EntryDriver, Result, Round, Session
+from .models import (
+    Championship,
+    Change,
+    Circuit,
+    Competitor,
+    Entry,
+    EntryDriver,
+    Result,
+    Round,
+    Session,
+    SlugRedirect,
+    Team,
+)
+from .timesheet import slugify
 
 
 def _championship_graph() -> list[_AbstractLoad]:
@@ -127,3 +140,67 @@ def last_change_at(
             )
         )
     return session.scalar(stmt)
+
+
+def circuit_by_slug(session: OrmSession, slug: str) -> Circuit | None:
+    """A circuit, or None."""
+    return session.scalar(select(Circuit).where(Circuit.slug == slug))
+
+
+def all_circuits(session: OrmSession) -> Sequence[Circuit]:
+    """Every circuit, by slug."""
+    return session.scalars(select(Circuit).order_by(Circuit.slug)).all()
+
+
+def team_by_slug(session: OrmSession, slug: str) -> Team | None:
+    """A team, or None."""
+    return session.scalar(select(Team).where(Team.slug == slug))
+
+
+def all_teams(session: OrmSession) -> Sequence[Team]:
+    """Every team, by slug."""
+    return session.scalars(select(Team).order_by(Team.slug)).all()
+
+
+def entry_by_slug(session: OrmSession, championship: Championship, slug: str) -> Entry | None:
+    """One entry of a championship, or None."""
+    return session.scalar(
+        select(Entry).where(Entry.championship_id == championship.id, Entry.slug == slug)
+    )
+
+
+def redirect_target(session: OrmSession, entity: str, slug: str) -> str | None:
+    """The slug an old ``entity`` slug now redirects to, or None."""
+    return session.scalar(
+        select(SlugRedirect.new_slug).where(
+            SlugRedirect.entity == entity, SlugRedirect.old_slug == slug
+        )
+    )
+
+
+def series_seasons(session: OrmSession, series_slug: str) -> list[Championship]:
+    """The championships of a series (by the slug of its name), oldest season first."""
+    names = session.scalars(select(Championship.series).distinct()).all()
+    wanted = [name for name in names if slugify(name) == series_slug]
+    if not wanted:
+        return []
+    return list(
+        session.scalars(
+            select(Championship)
+            .where(Championship.series.in_(wanted))
+            .options(*_championship_graph())
+            .order_by(Championship.season, Championship.slug)
+        ).unique()
+    )
+
+
+def next_season(session: OrmSession, championship: Championship) -> Championship | None:
+    """The same series' championship of the following season, if one exists."""
+    return session.scalars(
+        select(Championship)
+        .where(
+            Championship.series == championship.series,
+            Championship.season == championship.season + 1,
+        )
+        .order_by(Championship.slug)
+    ).first()
