@@ -14,10 +14,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import Flask
+
 from ..domain.models import Championship, Competitor, Entry, Session, Team
-from ..domain.queries import competitor_by_slug, team_by_slug
+from ..domain.queries import competitor_by_slug, round_by_number, team_by_slug
 from ..domain.timesheet import fold, format_gap, format_time, parse_gap, parse_time, slugify
-from ..writes import WriteError, Writer
+from ..writes import WriteError, Writer, write
 
 # Our column → the header names that mean it (folded; compared after ``_header_key``).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -370,3 +372,39 @@ def diff_lines(before: dict[str, str], after: dict[str, str]) -> list[str]:
         elif old != new:
             out.append(f"~ {slug}: {old} -> {new}")
     return out
+
+
+class _RollBack(Exception):
+    def __init__(self, report: SheetImport) -> None:
+        super().__init__("dry run")
+        self.report = report
+
+
+def import_file(
+    app: Flask,
+    data: bytes,
+    championship: str,
+    round_number: int,
+    session_slug: str,
+    *,
+    dry_run: bool = False,
+    create_entries: bool = False,
+    actor: str = "import:results",
+) -> SheetImport:
+    """Import a sheet's bytes into one session in one transaction (rolled back on a dry
+    run); SheetError names every bad or unmatched line, LookupError an unknown session."""
+    lines = read_sheet(data)
+    try:
+        with write(app, actor=actor) as writer:
+            round_ = round_by_number(writer.session, championship, round_number)
+            if round_ is None:
+                raise LookupError(f"no round {round_number} in championship {championship!r}")
+            session = next((s for s in round_.sessions if s.slug == session_slug), None)
+            if session is None:
+                raise LookupError(f"no session {session_slug!r} in round {round_number}")
+            report = import_sheet(writer, session, lines, create_entries=create_entries)
+            if dry_run:
+                raise _RollBack(report)
+    except _RollBack as done:
+        return done.report
+    return report
