@@ -302,7 +302,7 @@ def create_entry(args: dict[str, Any], slug: str) -> Response:
 
     def action(w: Writer) -> tuple[int, Any, str]:
         championship = _championship(w, slug)
-        if queries.entry_by_slug(w.session, championship, args["slug"]) is not None:
+        if queries.entry_of(w.session, championship, args["slug"]) is not None:
             raise _exists("entry", args["slug"])
         fields, drivers = _entry_fields(w, None, args), _drivers(w, None, args)
         body = entry_dict(w.upsert_entry(championship, args["slug"], fields, drivers))
@@ -321,7 +321,7 @@ def update_entry(args: dict[str, Any], slug: str, entry_slug: str) -> Response:
 
     def action(w: Writer) -> tuple[int, Any, None]:
         championship = _championship(w, slug)
-        current = _need(queries.entry_by_slug(w.session, championship, entry_slug), "entry", slug)
+        current = _need(queries.entry_of(w.session, championship, entry_slug), "entry", slug)
         check_if_match(entry_dict(current))
         fields, drivers = _entry_fields(w, current, args), _drivers(w, current, args)
         return 200, entry_dict(w.upsert_entry(championship, entry_slug, fields, drivers)), None
@@ -339,9 +339,7 @@ def delete_entry(slug: str, entry_slug: str) -> Response:
 
     def action(w: Writer) -> tuple[int, Any, None]:
         championship = _championship(w, slug)
-        current = _need(
-            queries.entry_by_slug(w.session, championship, entry_slug), "entry", entry_slug
-        )
+        current = _need(queries.entry_of(w.session, championship, entry_slug), "entry", entry_slug)
         check_if_match(entry_dict(current))
         w.delete("entry", current)
         return 204, None, None
