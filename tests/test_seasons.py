@@ -449,3 +449,45 @@ def _series_years(client: FlaskClient) -> set[int]:
     assert "ADAC" not in body
     cal = vobject.readOne(body)
     return {e.dtstart.value.year for e in cal.vevent_list}
+
+
+def test_timing_fields_through_the_json_put_and_none_where_absent(client, token) -> None:
+    # The shipped data has positions and outcomes only: no timing columns anywhere.
+    page = client.get("/championships/gt4-european-series-2023/rounds/2").get_data(as_text=True)
+    assert (
+        "<tr><th>Pos</th><th>Drivers</th><th>Team / car</th><th>Outcome</th><th>Note</th></tr>"
+        in page
+    )
+    assert "Laps" not in page and "Best lap" not in page
+    cal = client.get("/championships/gt4-european-series-2023/calendar.ics").data.decode()
+    assert " laps" not in cal and "best " not in cal
+
+    actions = SeasonActions(client, token)
+    results = "/championships/gt4-european-series-2023/rounds/3/sessions/race-9"
+    actions.post(
+        "/championships/gt4-european-series-2023/rounds/3/sessions",
+        {"slug": "race-9", "name": "Race 9", "kind": "race"},
+    )
+    line = {
+        "entry": "racing-one-backman",
+        "position": 3,
+        "laps": 31,
+        "total_time": "1:00:01.5",
+        "best_lap": "2:17.043",
+    }
+    response = client.put(f"/api/v1{results}/results", json={"lines": [line]}, headers=_auth(token))
+    assert response.status_code == 200, response.json
+    out = response.json["lines"][0]
+    assert (out["laps"], out["total_time"], out["best_lap"], out["gap"]) == (
+        31,
+        "1:00:01.500",
+        "2:17.043",
+        None,
+    )
+    bad = client.put(
+        f"/api/v1{results}/results",
+        json={"lines": [{**line, "gap": "soon"}]},
+        headers=_auth(token, **{"If-Match": response.headers["ETag"]}),
+    )
+    assert bad.status_code == 422
+    assert bad.json["errors"][0]["field"] == "lines[0].gap"
