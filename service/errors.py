@@ -15,6 +15,7 @@ from .api.writing import NotFoundError
 from .domain.queries import redirect_target
 from .ingest.classification import SheetError
 from .store.engine import read_session
+from .web.site import base_url
 from .writes import InUseError, WriteError
 
 FEED_SUFFIXES = (".ics", ".rss", ".atom", ".json", ".xml")
@@ -129,7 +130,8 @@ def moved_to() -> str | None:
     prefix = "/api/v1" if request.path.startswith("/api/v1/") else ""
     parts[2] = target
     query = request.query_string.decode("latin-1")
-    return prefix + "/".join(parts) + (f"?{query}" if query else "")
+    # Absolute, from the public base URL: some calendar apps mishandle a relative Location.
+    return base_url() + prefix + "/".join(parts) + (f"?{query}" if query else "")
 
 
 def _handle_not_found(exc: NotFoundError) -> Response:

@@ -14,6 +14,10 @@ import pytest
 import vobject
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from service.domain.models import Change
+from service.store.engine import get_store
 
 from .conftest import new_token
 from .helpers import store_counts
@@ -328,7 +332,7 @@ def test_renames_keep_slugs_and_a_slug_change_redirects_everywhere(client, token
     ):
         response = client.get(path + "?alarm=30" if path.endswith(".ics") else path)
         assert response.status_code == 301, path
-        assert response.headers["Location"].replace("-jr", "") == (
+        assert response.headers["Location"].replace("-jr", "") == "http://localhost" + (
             path + ("?alarm=30" if path.endswith(".ics") else "")
         )
         assert "andreas-backman-jr" in response.headers["Location"]
@@ -338,8 +342,19 @@ def test_renames_keep_slugs_and_a_slug_change_redirects_everywhere(client, token
     # The article that named him still links to him.
     article = client.get("/api/v1/articles/tough-weekend-for-the-backman-siblings-in-france")
     assert "andreas-backman-jr" in article.json["competitors"]
-    changes = client.get("/api/v1/competitors/andreas-backman-jr").json
-    assert changes["name"] == "Andreas Bäckman Jr"
+    assert client.get("/api/v1/competitors/andreas-backman-jr").json["name"] == (
+        "Andreas Bäckman Jr"
+    )
+    # The slug change is in the change record, with its author.
+    with get_store(client.application).sessions() as session:
+        change = session.scalars(select(Change).order_by(Change.id.desc())).first()
+        assert (change.entity, change.key, change.action) == (
+            "competitor",
+            "competitors/andreas-backman",
+            "slug changed",
+        )
+        assert change.after["slug"] == "andreas-backman-jr"
+        assert change.actor.startswith("token:")
     assert client.get("/competitors/nobody").status_code == 404
 
 
