@@ -506,3 +506,21 @@ def test_timing_fields_through_the_json_put_and_none_where_absent(client, token)
     )
     assert bad.status_code == 422
     assert bad.json["errors"][0]["field"] == "lines[0].gap"
+
+
+def test_an_export_keeps_timing_fields_and_importing_it_changes_nothing(season, tmp_path) -> None:
+    season.build_2024()
+    assert season.sheet(f"/championships/{NEW}/rounds/1/sessions/race-1", SHEET).status_code == 200
+    app = season.client.application
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["data", "export", str(tmp_path / "out")]).exit_code == 0
+    text = (tmp_path / "out/championships" / f"{NEW}.yaml").read_text(encoding="utf-8")
+    assert "total_time: '1:02:03.456'" in text or 'total_time: "1:02:03.456"' in text
+    assert (
+        "gap: +1 lap" in text and "length_m: 5842" in (tmp_path / "out/circuits.yaml").read_text()
+    )
+    counts = store_counts(app)
+    result = runner.invoke(args=["data", "import", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "0 change(s)" in result.output
+    assert store_counts(app) == counts

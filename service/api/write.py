@@ -15,7 +15,7 @@ from flask_smorest import Blueprint, abort
 
 from ..domain import queries
 from ..domain.models import Article, Championship, Circuit, Competitor, Round, Session
-from ..domain.timesheet import parse_gap, parse_time
+from ..domain.timesheet import TIMING_STRINGS, timing_values
 from ..representations import (
     article_dict,
     championship_dict,
@@ -275,21 +275,12 @@ def put_results(args: dict[str, Any], slug: str, number: int, session_slug: str)
                 driver = queries.by_slug(w.session, Competitor, line["driver"])
                 if driver is None:
                     raise WriteError(f"lines[{index}].driver", f"no competitor {line['driver']!r}")
-            lines.append({**timing_fields(line), "entry": entry, "driver": driver})
+            given = {k: v for k, v in line.items() if k not in TIMING_STRINGS}
+            lines.append({**given, **timing_values(line), "entry": entry, "driver": driver})
         w.set_results(session, args["status"], lines, note=args.get("note"))
         return 200, results_dict(session), None
 
     return perform_write(principal, action)
-
-
-def timing_fields(line: dict[str, Any]) -> dict[str, Any]:
-    """A result line's timing-sheet strings ("1:02:03.456", "+1 lap") as stored values."""
-    out = {k: v for k, v in line.items() if k not in {"total_time", "gap", "best_lap"}}
-    out["total_time_ms"] = parse_time(line["total_time"]) if line.get("total_time") else None
-    out["best_lap_ms"] = parse_time(line["best_lap"]) if line.get("best_lap") else None
-    gap = parse_gap(line["gap"]) if line.get("gap") else None
-    out["gap_ms"], out["gap_laps"] = gap or (None, None)
-    return out
 
 
 # -- articles -----------------------------------------------------------------------------

@@ -13,6 +13,8 @@ _TIME_RE = re.compile(r"^\+?(?:(?:(\d{1,3}):)?([0-5]?\d):)?([0-5]?\d|\d+)(?:[.,]
 # "1 LAP", "+2 laps", "1L"
 _LAPS_RE = re.compile(r"^\+?(\d{1,4})\s*(?:laps?|l)$", re.IGNORECASE)
 MAX_TIME_MS = 7 * 24 * 3600 * 1000
+# How data files and API bodies write timing-sheet values (stored as numbers).
+TIMING_STRINGS = ("total_time", "gap", "best_lap")
 
 
 def parse_time(text: str) -> int | None:
@@ -58,6 +60,19 @@ def format_gap(ms: int | None, laps: int | None) -> str | None:
     if ms is not None:
         return f"+{format_time(ms)}"
     return None
+
+
+def timing_values(line: dict[str, Any]) -> dict[str, Any]:
+    """A result line's timing-sheet strings (``total_time``, ``gap``, ``best_lap``) and
+    ``laps``, as a data file or API body gives them, as the stored values."""
+    gap = parse_gap(line["gap"]) if line.get("gap") else None
+    return {
+        "laps": line.get("laps"),
+        "total_time_ms": parse_time(line["total_time"]) if line.get("total_time") else None,
+        "gap_ms": gap[0] if gap else None,
+        "gap_laps": gap[1] if gap else None,
+        "best_lap_ms": parse_time(line["best_lap"]) if line.get("best_lap") else None,
+    }
 
 
 def fold(text: str) -> str:
