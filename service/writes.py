@@ -602,6 +602,14 @@ class Writer:
         else:
             key, championship = f"{entity}s/{obj.slug}", None
             before = {"slug": obj.slug, "name": obj.name}
+        if not isinstance(obj, Entry):
+            # Old slugs that led here would now lead nowhere: they become plain 404s.
+            for redirect in self.session.scalars(
+                select(SlugRedirect).where(
+                    SlugRedirect.entity == entity, SlugRedirect.new_slug == obj.slug
+                )
+            ):
+                self.session.delete(redirect)
         self.session.delete(obj)
         self.session.flush()
         self.record(entity, key, "deleted", before, None, championship)

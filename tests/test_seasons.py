@@ -358,6 +358,18 @@ def test_renames_keep_slugs_and_a_slug_change_redirects_everywhere(client, token
     assert client.get("/competitors/nobody").status_code == 404
 
 
+def test_deleting_a_moved_object_ends_its_redirect(client, token) -> None:
+    actions = SeasonActions(client, token)
+    actions.post("/teams", {"slug": "old-team", "name": "Old Team"})
+    actions.patch("/teams/old-team", {"slug": "new-team"})
+    assert client.get("/api/v1/teams/old-team").status_code == 301
+    assert actions.delete("/teams/new-team").status_code == 204
+    assert client.get("/api/v1/teams/old-team").status_code == 404
+    # The old slug is free again for a new team, which then answers for itself.
+    actions.post("/teams", {"slug": "old-team", "name": "Another Old Team"})
+    assert client.get("/api/v1/teams/old-team").json["name"] == "Another Old Team"
+
+
 def test_deletion_only_where_nothing_refers(client, token) -> None:
     actions = SeasonActions(client, token)
     response = actions.delete("/circuits/paul-ricard")
