@@ -259,13 +259,17 @@ def put_results(args: dict[str, Any], slug: str, number: int, session_slug: str)
     principal = authenticate("results", slug)
 
     def action(w: Writer) -> tuple[int, Any, None]:
-        championship = _find(w, Championship, slug, "championship")
+        # The whole graph in a few queries: no query per line or per result shown back.
+        championship = queries.championship_by_slug(w.session, slug)
+        if championship is None:
+            raise NotFoundError("championship", f"no championship {slug!r}")
         session = _session(w, _round(w, championship, number), session_slug)
         if session.results_status != "none":
             check_if_match(results_dict(session))
+        entries = {e.slug: e for e in championship.entries}
         lines = []
         for index, line in enumerate(args["lines"]):
-            entry = queries.entry_of(w.session, championship, line["entry"])
+            entry = entries.get(line["entry"])
             if entry is None:
                 raise WriteError(
                     f"lines[{index}].entry", f"{line['entry']!r} is not entered in {slug!r}"
