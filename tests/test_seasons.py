@@ -536,3 +536,19 @@ def test_an_export_keeps_timing_fields_and_importing_it_changes_nothing(season, 
     assert result.exit_code == 0, result.output
     assert "0 change(s)" in result.output
     assert store_counts(app) == counts
+
+
+def test_a_results_token_imports_sheets_for_its_championship_only(season) -> None:
+    season.build_2024()
+    app = season.client.application
+    results_only = new_token(app, "--championship", NEW, "--permission", "results", name="timing")
+    other = new_token(app, "--championship", "other-2024", "--permission", "results", name="x")
+    path = f"/championships/{NEW}/rounds/1/sessions/race-1"
+    timing = SeasonActions(season.client, results_only)
+    assert SeasonActions(season.client, other).sheet(path, SHEET).status_code == 403
+    assert timing.sheet(path, SHEET, "?create_entries=true").status_code == 403
+    assert timing.sheet(path, SHEET).status_code == 200
+    response = season.client.post(
+        f"/api/v1{path}/results", json={"lines": []}, headers=_auth(results_only)
+    )
+    assert response.status_code == 415
