@@ -241,6 +241,11 @@ def test_a_changed_sheet_needs_if_match_and_a_dry_run_writes_nothing(season) -> 
     assert season.sheet(path, corrected).status_code == 428
     etag = season.client.get(f"{RACE_1}/results").headers["ETag"]
     assert season.sheet(path, corrected, **{"If-Match": etag}).json["changed"] is True
+    # The news feed's results entry says what the correction changed, in timing-sheet terms.
+    feed = feedparser.parse(season.client.get(f"/championships/{NEW}/news.atom").data)
+    html = next(e for e in feed.entries if e.title.endswith("results")).content[0].value
+    assert "nordic-7: total time 1:02:15.801 → 1:02:16.801" in html
+    assert "nordic-7: gap +12.345 → +13.345" in html
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])

@@ -206,6 +206,32 @@ def results_item(
     )
 
 
+# The fields of a result line a correction can change, as the change record names them.
+CORRECTED_FIELDS = (
+    "position",
+    "outcome",
+    "class_position",
+    "driver",
+    "note",
+    "laps",
+    "total_time_ms",
+    "gap_ms",
+    "gap_laps",
+    "best_lap_ms",
+)
+
+
+def _correction_label(field: str) -> tuple[str, Any]:
+    """How a corrected field is named and shown: times as a timing sheet prints them."""
+    if field == "gap_ms":
+        return "gap", lambda ms: format_gap(ms, None)
+    if field == "gap_laps":
+        return "gap", lambda laps: format_gap(None, laps)
+    if field.endswith("_ms"):
+        return field.removesuffix("_ms").replace("_", " "), format_time
+    return field.replace("_", " "), lambda value: value
+
+
 def describe_correction(change: Change) -> list[str]:
     """What a results correction changed, line by line, from the change record."""
     before = {line["entry"]: line for line in (change.before or {}).get("lines", [])}
@@ -218,22 +244,12 @@ def describe_correction(change: Change) -> list[str]:
         elif new is None:
             sentences.append(f"{entry} removed")
         else:
-            for field in (
-                "position",
-                "outcome",
-                "class_position",
-                "driver",
-                "note",
-                "laps",
-                "total_time_ms",
-                "gap_ms",
-                "gap_laps",
-                "best_lap_ms",
-            ):
+            for field in CORRECTED_FIELDS:
                 if old.get(field) != new.get(field):
+                    label, shown = _correction_label(field)
                     sentences.append(
-                        f"{entry}: {field.replace('_', ' ')} {old.get(field) or '–'} → "
-                        f"{new.get(field) or '–'}"
+                        f"{entry}: {label} {shown(old.get(field)) or '–'} → "
+                        f"{shown(new.get(field)) or '–'}"
                     )
     return sentences or ["details updated"]
 
