@@ -273,9 +273,15 @@ def test_sheet_encodings_and_delimiters(season, encoding: str, delimiter: str) -
         ("POS,NO,BEST LAP\n1,41,fast\n", "line 2.BEST LAP", "not a lap time"),
         ("POS,NO\n", "(body)", "no lines"),
         ("", "(body)", "empty"),
+        ("POS,NO\n1,4\x001\n", "line 2", "control character"),
+        ('POS,NO,DRIVERS\n1,41,"A\nB"\nX,7,C\n', "line 4.STATUS", "unknown status 'X'"),
+        ('POS,NO\n1,"' + "x" * 200_000 + '"\n', "line 2", "not CSV"),
+        ("\ufeffPOS,NO\n1,41\n".encode("utf-16"), "(body)", "UTF-16"),
     ],
 )
-def test_bad_sheets_are_422_naming_the_line(season, sheet: str, field: str, words: str) -> None:
+def test_bad_sheets_are_422_naming_the_line(
+    season, sheet: str | bytes, field: str, words: str
+) -> None:
     season.build_2024()
     response = season.sheet(f"/championships/{NEW}/rounds/1/sessions/race-1", sheet)
     assert response.status_code == 422, response.json

@@ -10,6 +10,7 @@ same sheet twice writes nothing the second time (the write path sees no change).
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +60,8 @@ STATUS_WORDS: dict[str, str] = {
 # Driver names within one cell: "A / B", "A; B", "A & B".
 _DRIVER_SPLIT = re.compile(r"\s*(?:/|;|&|\|)\s*")
 MAX_SHEET_LINES = 1000
+# Control characters other than tab have no place in a timing sheet's cells.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class SheetError(WriteError):
@@ -107,6 +110,8 @@ class SheetImport:
 
 def decode(data: bytes) -> str:
     """The sheet's text: UTF-8 with or without BOM, else Windows-1252."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SheetError([("(body)", "UTF-16 is not read; save the sheet as UTF-8 CSV")])
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="strict")
     try:
@@ -147,12 +152,21 @@ def read_sheet(data: bytes) -> list[SheetLine]:
         dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(text.splitlines(), dialect))
-    columns = map_header(rows[0])
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        # The reader's line number, so a quoted line break does not shift what we report.
+        rows.extend((reader.line_num, row) for row in reader)
+    except csv.Error as exc:
+        raise SheetError([(f"line {reader.line_num}", f"not CSV: {exc}")]) from None
+    columns = map_header(rows[0][1])
     lines: list[SheetLine] = []
     problems: list[tuple[str, str]] = []
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in rows[1:]:
         if not any(cell.strip() for cell in row):
+            continue
+        if any(_CONTROL.search(cell) for cell in row):
+            problems.append((f"line {number}", "a cell holds a control character"))
             continue
         try:
             lines.append(_parse_row(number, row, columns))
