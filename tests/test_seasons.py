@@ -415,6 +415,8 @@ def test_deletion_only_where_nothing_refers(client, token) -> None:
             {"slug": "x", "name": "X", "country": "FR", "timezone": "UTC", "latitude": 91},
             "latitude",
         ),
+        ({"slug": "x", "name": "X" * 201, "country": "FR", "timezone": "UTC"}, "name"),
+        ({"slug": "x", "name": None, "country": "FR", "timezone": "UTC"}, "name"),
     ],
 )
 def test_circuit_validation_names_the_field(client, token, body, field) -> None:
@@ -563,3 +565,17 @@ def test_a_results_token_imports_sheets_for_its_championship_only(season) -> Non
         f"/api/v1{path}/results", json={"lines": []}, headers=_auth(results_only)
     )
     assert response.status_code == 415
+
+
+def test_patch_validation_and_unknown_references_are_422(client, token) -> None:
+    actions = SeasonActions(client, token)
+    response = actions.patch("/circuits/paul-ricard", {"name": None}, status=422)
+    assert response.json["errors"][0]["field"] == "name"
+    entries = "/championships/gt4-european-series-2023/entries"
+    body = {"slug": "new-car", "team": "no-such-team", "drivers": ["andreas-backman"]}
+    response = client.post(f"/api/v1{entries}", json=body, headers=_auth(token))
+    assert response.status_code == 422 and response.json["errors"][0]["field"] == "team"
+    body = {"slug": "new-car", "drivers": ["andreas-backman", "nobody"]}
+    response = client.post(f"/api/v1{entries}", json=body, headers=_auth(token))
+    assert response.status_code == 422 and response.json["errors"][0]["field"] == "drivers[1]"
+    assert client.get(f"/api/v1{entries}/new-car").status_code == 404

@@ -52,6 +52,16 @@ def _text(required: bool = False, **kwargs: object) -> fields.String:
     return fields.String(allow_none=True, validate=validate.Length(max=100_000), **kwargs)
 
 
+def _name(required: bool = False, nullable: bool = False, **kwargs: object) -> fields.String:
+    """A name as the store keeps it: 1 to 200 characters (null only where ``nullable``)."""
+    return fields.String(
+        required=required,
+        allow_none=nullable,
+        validate=validate.Length(min=1, max=200),
+        **kwargs,
+    )
+
+
 # -- queries ------------------------------------------------------------------------------
 
 
@@ -336,8 +346,8 @@ class CircuitUpdate(StrictSchema):
         validate=SLUG,
         metadata={"description": "a new slug; the old one then answers 301 to the new one"},
     )
-    name = _text()
-    locality = _text()
+    name = _name()
+    locality = _name(nullable=True)
     country = fields.String(validate=COUNTRY)
     timezone = fields.String(
         validate=validate.Length(min=1, max=64), metadata={"description": "IANA zone"}
@@ -349,7 +359,7 @@ class CircuitUpdate(StrictSchema):
 
 class CircuitCreate(CircuitUpdate):
     slug = fields.String(required=True, validate=SLUG)
-    name = _text(required=True)
+    name = _name(required=True)
     country = fields.String(required=True, validate=COUNTRY)
     timezone = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
@@ -359,13 +369,13 @@ class TeamUpdate(StrictSchema):
         validate=SLUG,
         metadata={"description": "a new slug; the old one then answers 301 to the new one"},
     )
-    name = _text()
+    name = _name()
     country = fields.String(allow_none=True, validate=COUNTRY)
 
 
 class TeamCreate(TeamUpdate):
     slug = fields.String(required=True, validate=SLUG)
-    name = _text(required=True)
+    name = _name(required=True)
 
 
 class CompetitorUpdate(StrictSchema):
@@ -373,7 +383,7 @@ class CompetitorUpdate(StrictSchema):
         validate=SLUG,
         metadata={"description": "a new slug; the old one then answers 301 to the new one"},
     )
-    name = _text()
+    name = _name()
     country = fields.String(
         allow_none=True, validate=COUNTRY, metadata={"description": "nationality"}
     )
@@ -381,7 +391,7 @@ class CompetitorUpdate(StrictSchema):
 
 class CompetitorCreate(CompetitorUpdate):
     slug = fields.String(required=True, validate=SLUG)
-    name = _text(required=True)
+    name = _name(required=True)
 
 
 class EntryUpdate(StrictSchema):
@@ -406,7 +416,7 @@ class EntryCreate(EntryUpdate):
 class ChampionshipCopy(StrictSchema):
     slug = fields.String(required=True, validate=SLUG, metadata={"description": "the new slug"})
     season = fields.Integer(required=True, validate=validate.Range(1900, 2200))
-    name = _text(metadata={"description": "default: the name with the season replaced"})
+    name = _name(metadata={"description": "default: the name with the season replaced"})
 
 
 class ResultsImportQuery(StrictSchema):

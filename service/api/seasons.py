@@ -270,9 +270,10 @@ def _entry_fields(w: Writer, current: Entry | None, args: dict[str, Any]) -> dic
     fields = _merged(current, args, {"car": "car", "number": "number", "class_": "car_class"})
     if "team" in args:
         team = args["team"]
-        fields["team"] = (
-            _need(queries.team_by_slug(w.session, team), "team", team) if team else None
-        )
+        found = queries.team_by_slug(w.session, team) if team else None
+        if team and found is None:
+            raise WriteError("team", f"no team {team!r}; POST it first")
+        fields["team"] = found
     else:
         fields["team"] = current.team if current else None
     return fields
