@@ -258,9 +258,9 @@ EntryPage = page_of(EntryOut, "EntryPage")
 
 
 class ChampionshipUpdate(StrictSchema):
-    name = _text()
-    series = _text()
-    short_name = _text()
+    name = _name()
+    series = _name()
+    short_name = fields.String(allow_none=True, validate=validate.Length(min=1, max=100))
     season = fields.Integer(validate=validate.Range(FIRST_SEASON, LAST_SEASON))
     description = _text()
     website = fields.Url(allow_none=True, schemes={"http", "https"})
@@ -268,8 +268,8 @@ class ChampionshipUpdate(StrictSchema):
 
 class ChampionshipCreate(ChampionshipUpdate):
     slug = fields.String(required=True, validate=SLUG)
-    name = _text(required=True)
-    series = _text(required=True)
+    name = _name(required=True)
+    series = _name(required=True)
     season = fields.Integer(required=True, validate=validate.Range(FIRST_SEASON, LAST_SEASON))
 
 
