@@ -322,7 +322,7 @@ def update_entry(args: dict[str, Any], slug: str, entry_slug: str) -> Response:
 
     def action(w: Writer) -> tuple[int, Any, None]:
         championship = _championship(w, slug)
-        current = _need(queries.entry_of(w.session, championship, entry_slug), "entry", slug)
+        current = _need(queries.entry_of(w.session, championship, entry_slug), "entry", entry_slug)
         check_if_match(entry_dict(current))
         fields, drivers = _entry_fields(w, current, args), _drivers(w, current, args)
         return 200, entry_dict(w.upsert_entry(championship, entry_slug, fields, drivers)), None
