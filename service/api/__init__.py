@@ -9,7 +9,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from ..notify.worker import HOUSEKEEPING
-from . import read, webhooks, write
+from . import read, seasons, webhooks, write
 from .authorization import authorize_write
 from .docs import EXTENSION, docs_page
 from .writing import PREFIX, purge_idempotency_records, require_json_body
@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = api
     api.register_blueprint(read.blp)
     api.register_blueprint(write.blp)
+    api.register_blueprint(seasons.blp)
     api.register_blueprint(webhooks.blp)
     # 401 before anything else, 403 before the body is looked at; then the body's type.
     app.before_request(authorize_write)
