@@ -14,7 +14,7 @@ from functools import partial
 from ..domain.models import Competitor, Round
 from ..domain.site import Site
 from .encoding import calendar_envelope, event_ical
-from .facts import WEEKEND, CalendarMeta, CalendarOptions, EventFacts, round_facts, session_facts
+from .facts import CalendarMeta, CalendarOptions, EventFacts, feed_facts
 from .fragments import FragmentCache
 from .vtimezones import vtimezone_ical
 
@@ -33,16 +33,7 @@ def render_calendar(
     (and its round's all-day event, which lists every session) is encoded again.
     """
     cache = fragments if fragments is not None else FragmentCache(max_items=0)
-    events: list[EventFacts] = []
-    for round_ in rounds:
-        if options.selects(WEEKEND):
-            events.append(round_facts(round_, settings))
-        for session in round_.sessions:
-            if session.local_date is None or not options.selects(session.kind):
-                continue
-            facts = session_facts(session, options, settings, competitor)
-            assert facts is not None  # sessions without a day were skipped above
-            events.append(facts)
+    events = feed_facts(rounds, options, settings, competitor)
     encoded = cache.many([(facts, partial(event_ical, facts)) for facts in events])
     timezones = cache.many(
         [

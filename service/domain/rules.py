@@ -10,10 +10,8 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
-from .choices import UTC_OFFSET_PATTERN
+from .choices import SLUG_RE, UTC_OFFSET_PATTERN
 from .timing import gap_around, is_valid_zone, long_day, offset_text, offsets_at
-
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def check_slug(value: str) -> str | None:

@@ -20,8 +20,8 @@ from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from .models import Session
+from .wording import TIME_TBC
 
-TIME_TBC = "time TBC"
 UTC = dt.UTC
 
 
