@@ -209,6 +209,10 @@ def _observance(run: list[Transition], last: dt.datetime) -> TimezoneStandard | 
         else:
             rule["bymonthday"] = head.local.day
         if run[-1].at <= last:
-            rule["until"] = run[-1].at
+            # A day after the last change, not at it: dateutil (behind vobject and icalendar's
+            # VTIMEZONE reading) compares UNTIL with the wall time and drops a last change
+            # east of UTC whose UNTIL is its exact instant. A yearly rule has no other change
+            # within the day, so the rule means the same to every reader.
+            rule["until"] = run[-1].at + DAY
         observance.add("rrule", rule)
     return observance
