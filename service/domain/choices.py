@@ -17,3 +17,18 @@ SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SLUG_RE = re.compile(SLUG_PATTERN)
 # A round reference in an article: "<championship slug>/<round number>".
 ROUND_REF_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*/[1-9][0-9]*$"
+
+# -- limits on what comes in (issue 14); the README's "Limits" section lists them --
+# Every free-text field (names, notes, titles, summaries, article bodies) at most this long.
+TEXT_MAX_LENGTH = 100_000
+# A number in a URL or a form: ASCII digits only, at most this many of them.
+NUMBER_MAX_DIGITS = 9
+# A data file: at most this many bytes, this many YAML aliases, this many nodes once aliases
+# are expanded, and this deep.
+MAX_DATA_FILE_BYTES = 2 * 1024 * 1024
+MAX_DATA_FILE_ALIASES = 100
+MAX_DATA_FILE_NODES = 200_000
+MAX_DATA_FILE_DEPTH = 32
+# A JSON request body: at most this deep, and no number longer than this many characters.
+MAX_JSON_DEPTH = 32
+MAX_JSON_NUMBER_CHARS = 30
