@@ -17,7 +17,7 @@ from .ingest.seed import seed_once
 from .news import views as news_views
 from .notify import websub, worker
 from .store.engine import get_store
-from .web import http_cache, pages
+from .web import http_cache, pages, params
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -39,6 +39,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # Behind a reverse proxy: see the client's scheme and host (HTTPS for hub.secret).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    # Before any route is added: every <int:...> in a path is bounded ASCII digits.
+    app.url_map.converters["int"] = params.AsciiIntConverter
     store.init_app(app)
     if app.config["AUTO_SEED"]:
         seed_once(app)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -24,7 +25,7 @@ def _billion_laughs() -> str:
     for level in range(1, 10):
         refs = ", ".join([f"*lol{level - 1}"] * 10)
         lines.append(f"lol{level}: &lol{level} [{refs}]")
-    return "circuits:\n  - slug: x\n    name: *lol9\n" + "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\ncircuits:\n  - slug: x\n    name: *lol9\n"
 
 
 HOSTILE = {
@@ -64,9 +65,8 @@ def test_hostile_yaml_is_refused_with_file_and_line(tmp_path: Path, command: str
         assert lines, (name, result.stderr[-3000:])
     assert f"{folder / 'big.yaml'}: (file): larger than" in result.stderr
     for name in HOSTILE:
-        assert f"{folder / name}:1: " in result.stderr or f"{folder / name}:2: " in (
-            result.stderr
-        ) or f"{folder / name}:3: " in result.stderr, (name, result.stderr[-3000:])
+        where = re.escape(str(folder / name))
+        assert re.search(rf"^{where}:\d+: ", result.stderr, re.M), (name, result.stderr[-3000:])
 
 
 @pytest.mark.parametrize("char", ["\x00", "\x0b", "\x1b", "\x7f"])
@@ -81,7 +81,7 @@ def test_control_characters_in_data_files_name_file_line_and_field(
     edit_yaml(data / GT4, rename)
     result = runner.invoke(args=["data", "validate", str(data)])
     assert result.exit_code == 1, result.output
-    assert f"rounds[1].sessions[0].name: " in result.output
+    assert "rounds[1].sessions[0].name: " in result.output
     assert "control character" in result.output
 
 
@@ -96,7 +96,7 @@ def test_overlong_text_in_a_data_file_is_refused(runner, tmp_path: Path) -> None
     edit_yaml(data / GT4, lengthen)
     result = runner.invoke(args=["data", "validate", str(data)])
     assert result.exit_code == 1, result.output
-    assert "rounds[1].note: " in result.output and str(TEXT_MAX_LENGTH) in result.output
+    assert "rounds[1].note: " in result.output and f"{TEXT_MAX_LENGTH:,}" in result.output
 
 
 def test_a_few_aliases_are_still_fine(runner, tmp_path: Path) -> None:

@@ -103,9 +103,7 @@ def test_a_cursor_works_only_on_the_list_that_made_it(client) -> None:
     following = client.get(first.json["next"])
     assert following.status_code == 200 and following.json["items"]
     assert following.json["items"][0] != first.json["items"][0]
-    cursor = dict(p.split("=", 1) for p in first.json["next"].split("?", 1)[1].split("&"))[
-        "cursor"
-    ]
+    cursor = dict(p.split("=", 1) for p in first.json["next"].split("?", 1)[1].split("&"))["cursor"]
     _problem(client.get("/api/v1/results", query_string={"cursor": cursor}), 400, "cursor")
     tampered = cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB")
     _problem(client.get("/api/v1/sessions", query_string={"cursor": tampered}), 400, "cursor")
@@ -122,9 +120,7 @@ def test_next_links_encode_the_query(client) -> None:
 
 
 def _post_raw(client, token: str, path: str, raw: str):
-    return client.post(
-        path, data=raw, headers={**_auth(token), "Content-Type": "application/json"}
-    )
+    return client.post(path, data=raw, headers={**_auth(token), "Content-Type": "application/json"})
 
 
 def test_deeply_nested_json_is_400(client, token) -> None:

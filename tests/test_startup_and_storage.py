@@ -191,7 +191,13 @@ def test_read_only_database_reads_200_writes_503(tmp_path: Path, seeded_template
             db, AUTO_SEED=False, AUTO_MIGRATE=False, DNS_RESOLVER=lambda host, port: ["8.8.8.8"]
         )
         client = app.test_client()
-        for path in ("/", "/news.rss", "/calendar.ics", "/api/v1/sessions", f"/championships/{GT4}"):
+        for path in (
+            "/",
+            "/news.rss",
+            "/calendar.ics",
+            "/api/v1/sessions",
+            f"/championships/{GT4}",
+        ):
             assert client.get(path).status_code == 200, path
         assert client.get("/healthz").status_code == 200  # the process is alive
         ready = client.get("/readyz")

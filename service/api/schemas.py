@@ -3,15 +3,21 @@ from them by flask-smorest). Unknown fields are rejected, never ignored."""
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from ..domain.choices import (
     ARTICLE_STATUSES,
+    NUMBER_MAX_DIGITS,
     RESULT_OUTCOMES,
+    ROUND_REF_PATTERN,
     ROUND_STATUSES,
     SESSION_KINDS,
     SESSION_STATUSES,
+    TEXT_MAX_LENGTH,
 )
+from ..domain.text import check_text, parse_number
 from ..notify.models import DELIVERY_STATUSES, WEBHOOK_EVENT_TYPES
 
 SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="must be a slug such as 'race-1'")
@@ -19,22 +25,48 @@ TIME = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="must be HH:MM 
 COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="must be an ISO 3166 alpha-2 code")
 
 
+class WholeNumber(fields.Integer):
+    """An integer; given as a string (a query parameter), ASCII digits only and bounded in
+    length: the one number rule (``domain.text.parse_number``)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, str):
+            number = parse_number(value, 0, 10**NUMBER_MAX_DIGITS - 1)
+            if number is None:
+                raise self.make_error("invalid")
+            value = number
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
 
 
+TEXT_LENGTH = validate.Length(max=TEXT_MAX_LENGTH)
+TEXT_LENGTH_1 = validate.Length(min=1, max=TEXT_MAX_LENGTH)
+
+
+def text_rule(value: str) -> None:
+    """The characters of the one text rule (``domain.text.check_text``) as a marshmallow
+    validator; the length is a ``validate.Length`` beside it, so OpenAPI shows it."""
+    problem = check_text(value, max_length=None)
+    if problem:
+        raise ValidationError(problem)
+
+
 def _text(required: bool = False, **kwargs: object) -> fields.String:
+    """A free-text field: the text rule, and at most TEXT_MAX_LENGTH characters."""
     if required:
-        return fields.String(required=True, validate=validate.Length(min=1, max=10_000), **kwargs)
-    return fields.String(allow_none=True, validate=validate.Length(max=100_000), **kwargs)
+        return fields.String(required=True, validate=[TEXT_LENGTH_1, text_rule], **kwargs)
+    return fields.String(allow_none=True, validate=[TEXT_LENGTH, text_rule], **kwargs)
 
 
 # -- queries ------------------------------------------------------------------------------
 
 
 class PageQuery(StrictSchema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    limit = WholeNumber(load_default=50, validate=validate.Range(1, 200))
     cursor = fields.String(load_default=None, validate=validate.Length(max=500))
 
 
@@ -59,7 +91,7 @@ class ArticleQuery(PageQuery):
 
 
 class ChampionshipQuery(PageQuery):
-    season = fields.Integer(validate=validate.Range(1900, 2200))
+    season = WholeNumber(validate=validate.Range(1900, 2200))
 
 
 # -- responses ----------------------------------------------------------------------------
@@ -80,16 +112,16 @@ class ChampionshipOut(Schema):
     name = fields.String(required=True)
     series = fields.String(required=True)
     short_name = fields.String(allow_none=True)
-    season = fields.Integer(required=True)
+    season = WholeNumber(required=True)
     description = fields.String(allow_none=True)
     website = fields.String(allow_none=True)
-    rounds = fields.List(fields.Integer(), required=True)
+    rounds = fields.List(WholeNumber(), required=True)
     url = fields.String(required=True)
 
 
 class SessionOut(Schema):
     championship = fields.String(required=True)
-    round = fields.Integer(required=True)
+    round = WholeNumber(required=True)
     slug = fields.String(required=True)
     name = fields.String(required=True)
     kind = fields.String(required=True)
@@ -100,10 +132,10 @@ class SessionOut(Schema):
     timezone = fields.String(required=True, metadata={"description": "IANA zone"})
     start_utc = fields.String(allow_none=True)
     end_utc = fields.String(allow_none=True)
-    duration_minutes = fields.Integer(allow_none=True)
+    duration_minutes = WholeNumber(allow_none=True)
     time_tbc = fields.Boolean(required=True)
     time_note = fields.String(allow_none=True)
-    revision = fields.Integer(required=True)
+    revision = WholeNumber(required=True)
     updated_at = fields.String(allow_none=True)
     results_status = fields.String(required=True)
     url = fields.String(required=True)
@@ -111,15 +143,15 @@ class SessionOut(Schema):
 
 class RoundOut(Schema):
     championship = fields.String(required=True)
-    number = fields.Integer(required=True)
+    number = WholeNumber(required=True)
     name = fields.String(required=True)
     circuit = fields.Nested(CircuitOut, required=True)
     start_date = fields.String(required=True)
     end_date = fields.String(required=True)
     status = fields.String(required=True)
-    field_size = fields.Integer(allow_none=True)
+    field_size = WholeNumber(allow_none=True)
     note = fields.String(allow_none=True)
-    revision = fields.Integer(required=True)
+    revision = WholeNumber(required=True)
     updated_at = fields.String(allow_none=True)
     sessions = fields.List(fields.Nested(SessionOut), required=True)
     url = fields.String(required=True)
@@ -129,9 +161,9 @@ class ResultLineOut(Schema):
     entry = fields.String(required=True)
     driver = fields.String(allow_none=True)
     competitors = fields.List(fields.String(), required=True)
-    position = fields.Integer(allow_none=True)
+    position = WholeNumber(allow_none=True)
     outcome = fields.String(required=True)
-    class_position = fields.Integer(allow_none=True)
+    class_position = WholeNumber(allow_none=True)
     note = fields.String(allow_none=True)
 
 
@@ -140,7 +172,7 @@ class ResultsOut(Schema):
     status = fields.String(required=True)
     published_at = fields.String(allow_none=True)
     updated_at = fields.String(allow_none=True)
-    revision = fields.Integer(required=True)
+    revision = WholeNumber(required=True)
     note = fields.String(allow_none=True)
     lines = fields.List(fields.Nested(ResultLineOut), required=True)
 
@@ -210,7 +242,7 @@ class ChampionshipUpdate(StrictSchema):
     name = _text()
     series = _text()
     short_name = _text()
-    season = fields.Integer(validate=validate.Range(1900, 2200))
+    season = WholeNumber(validate=validate.Range(1900, 2200))
     description = _text()
     website = fields.Url(allow_none=True, schemes={"http", "https"})
 
@@ -219,7 +251,7 @@ class ChampionshipCreate(ChampionshipUpdate):
     slug = fields.String(required=True, validate=SLUG)
     name = _text(required=True)
     series = _text(required=True)
-    season = fields.Integer(required=True, validate=validate.Range(1900, 2200))
+    season = WholeNumber(required=True, validate=validate.Range(1900, 2200))
 
 
 class RoundUpdate(StrictSchema):
@@ -228,12 +260,12 @@ class RoundUpdate(StrictSchema):
     start_date = fields.Date()
     end_date = fields.Date()
     status = fields.String(validate=validate.OneOf(ROUND_STATUSES))
-    field_size = fields.Integer(allow_none=True, validate=validate.Range(1, 1000))
+    field_size = WholeNumber(allow_none=True, validate=validate.Range(1, 1000))
     note = _text()
 
 
 class RoundCreate(RoundUpdate):
-    number = fields.Integer(required=True, validate=validate.Range(1, 1000))
+    number = WholeNumber(required=True, validate=validate.Range(1, 1000))
     circuit = fields.String(required=True, validate=SLUG)
     start_date = fields.Date(required=True)
     end_date = fields.Date(required=True)
@@ -244,7 +276,7 @@ class SessionUpdate(StrictSchema):
     kind = fields.String(validate=validate.OneOf(SESSION_KINDS))
     local_date = fields.Date(allow_none=True)
     local_time = fields.String(allow_none=True, validate=TIME)
-    duration_minutes = fields.Integer(allow_none=True, validate=validate.Range(1, 10080))
+    duration_minutes = WholeNumber(allow_none=True, validate=validate.Range(1, 10080))
     time_note = _text()
     status = fields.String(validate=validate.OneOf(SESSION_STATUSES))
 
@@ -258,9 +290,9 @@ class SessionCreate(SessionUpdate):
 class ResultLineIn(StrictSchema):
     entry = fields.String(required=True, validate=SLUG)
     driver = fields.String(allow_none=True, validate=SLUG)
-    position = fields.Integer(allow_none=True, validate=validate.Range(1, 1000))
+    position = WholeNumber(allow_none=True, validate=validate.Range(1, 1000))
     outcome = fields.String(load_default="classified", validate=validate.OneOf(RESULT_OUTCOMES))
-    class_position = fields.Integer(allow_none=True, validate=validate.Range(1, 1000))
+    class_position = WholeNumber(allow_none=True, validate=validate.Range(1, 1000))
     note = _text()
 
 
@@ -290,7 +322,7 @@ class ArticleUpdate(StrictSchema):
     rounds = fields.List(
         fields.String(
             validate=validate.Regexp(
-                r"^[a-z0-9]+(?:-[a-z0-9]+)*/[1-9][0-9]*$",
+                ROUND_REF_PATTERN,
                 error="must be 'championship-slug/number'",
             )
         )
@@ -310,17 +342,17 @@ class ArticleCreate(ArticleUpdate):
 
 class WebhookUpdate(StrictSchema):
     url = fields.String(
-        validate=validate.Length(min=1, max=1000),
+        validate=[validate.Length(min=1, max=1000), text_rule],
         metadata={"description": "http(s) URL that receives the POSTs; must be public"},
     )
-    description = fields.String(allow_none=True, validate=validate.Length(max=500))
+    description = fields.String(allow_none=True, validate=[validate.Length(max=500), text_rule])
     event_types = fields.List(
         fields.String(validate=validate.OneOf(WEBHOOK_EVENT_TYPES)),
         validate=validate.Length(min=1, max=len(WEBHOOK_EVENT_TYPES)),
     )
     championship = fields.String(allow_none=True, validate=SLUG)
     competitor = fields.String(allow_none=True, validate=SLUG)
-    reminder_minutes = fields.Integer(
+    reminder_minutes = WholeNumber(
         validate=validate.Range(1, 10080),
         metadata={"description": "lead time of session.starting_soon (default 30)"},
     )
@@ -328,7 +360,7 @@ class WebhookUpdate(StrictSchema):
 
 
 class WebhookCreate(WebhookUpdate):
-    url = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    url = fields.String(required=True, validate=[validate.Length(min=1, max=1000), text_rule])
     event_types = fields.List(
         fields.String(validate=validate.OneOf(WEBHOOK_EVENT_TYPES)),
         required=True,
@@ -343,7 +375,7 @@ class WebhookOut(Schema):
     event_types = fields.List(fields.String(), required=True)
     championship = fields.String(allow_none=True)
     competitor = fields.String(allow_none=True)
-    reminder_minutes = fields.Integer(required=True)
+    reminder_minutes = WholeNumber(required=True)
     enabled = fields.Boolean(required=True)
     disabled_reason = fields.String(allow_none=True)
     failing_since = fields.String(allow_none=True)
@@ -361,10 +393,10 @@ class WebhookWithSecretOut(WebhookOut):
 
 
 class AttemptOut(Schema):
-    attempt = fields.Integer(required=True)
+    attempt = WholeNumber(required=True)
     at = fields.String(required=True)
-    status_code = fields.Integer(allow_none=True)
-    latency_ms = fields.Integer(allow_none=True)
+    status_code = WholeNumber(allow_none=True)
+    latency_ms = WholeNumber(allow_none=True)
     outcome = fields.String(required=True)
     error = fields.String(allow_none=True)
 
@@ -373,11 +405,11 @@ class DeliveryOut(Schema):
     id = fields.String(required=True, metadata={"description": "the webhook-id header"})
     event_type = fields.String(required=True)
     status = fields.String(required=True)
-    attempts = fields.Integer(required=True)
+    attempts = WholeNumber(required=True)
     created_at = fields.String(required=True)
     next_attempt_at = fields.String(allow_none=True)
     finished_at = fields.String(allow_none=True)
-    last_status_code = fields.Integer(allow_none=True)
+    last_status_code = WholeNumber(allow_none=True)
     last_error = fields.String(allow_none=True)
     payload = fields.Dict(required=True)
     log = fields.List(fields.Nested(AttemptOut), required=True)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..store.engine import get_store
 from ..writes import Writer, write
+from .json_bodies import BodyError, check_json_body
 from .models import IdempotencyRecord
 from .problems import problem
 from .responses import etag_of, json_response
@@ -56,6 +57,14 @@ def require_json_body() -> Response | None:
                 415,
                 "Unsupported Media Type",
                 "send the body as JSON with Content-Type: application/json",
+            )
+        try:
+            check_json_body(request.get_data(cache=True))
+        except BodyError as exc:
+            title = "Bad Request" if exc.status == 400 else "Unprocessable Content"
+            detail = f"{exc.field}: {exc.message}"
+            return problem(
+                exc.status, title, detail, errors=[{"field": exc.field, "message": exc.message}]
             )
     return None
 

@@ -16,7 +16,8 @@ ARTICLE_STATUSES = ("published", "unpublished")
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SLUG_RE = re.compile(SLUG_PATTERN)
 # A round reference in an article: "<championship slug>/<round number>".
-ROUND_REF_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*/[1-9][0-9]*$"
+# The number is bounded (a round number is at most 1000) so no reference overflows a column.
+ROUND_REF_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*/[1-9][0-9]{0,3}$"
 
 # -- limits on what comes in (issue 14); the README's "Limits" section lists them --
 # Every free-text field (names, notes, titles, summaries, article bodies) at most this long.
