@@ -17,6 +17,7 @@ from .ingest.seed import seed_once
 from .news import views as news_views
 from .notify import websub, worker
 from .store.engine import get_store
+from .store.migrate import startup_lock, upgrade
 from .web import http_cache, pages, params
 
 
@@ -42,8 +43,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Before any route is added: every <int:...> in a path is bounded ASCII digits.
     app.url_map.converters["int"] = params.AsciiIntConverter
     store.init_app(app)
-    if app.config["AUTO_SEED"]:
-        seed_once(app)
+    engine = get_store(app).engine
+    # One process at a time migrates and seeds: others starting together wait their turn.
+    with startup_lock(engine):
+        if app.config["AUTO_MIGRATE"]:
+            upgrade(engine)
+        if app.config["AUTO_SEED"]:
+            seed_once(app)
     # No pooled connection may survive into forked workers (gunicorn --preload).
     get_store(app).engine.dispose()
     cli.init_app(app)

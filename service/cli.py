@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from .ingest.importer import ImportFailed, export_dir, import_paths, validate_paths
 from .store.engine import get_store
-from .store.migrate import upgrade
+from .store.migrate import startup_lock, upgrade
 
 data_cli = AppGroup("data", help="Validate, import and export the data files.")
 db_cli = AppGroup("db", help="Database schema commands.")
@@ -66,7 +66,9 @@ def export_command(directory: Path) -> None:
 @db_cli.command("upgrade")
 def upgrade_command() -> None:
     """Apply database migrations (the Procfile's release step)."""
-    upgrade(get_store(current_app).engine)
+    engine = get_store(current_app).engine
+    with startup_lock(engine):
+        upgrade(engine)
     click.echo("Database is at the latest migration.")
 
 

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,6 +56,23 @@ def _wait_for(url: str, proc: subprocess.Popen, seconds: float = 60) -> requests
         except requests.ConnectionError:
             time.sleep(0.2)
     pytest.fail(f"{url} did not answer within {seconds} s")
+
+
+def _wait_for_line(proc: subprocess.Popen, words: str, seconds: float = 60) -> None:
+    """Read the process's output until a line holds ``words`` (in a thread: never hangs)."""
+    seen: list[str] = []
+    found = threading.Event()
+
+    def read() -> None:
+        for line in proc.stdout:
+            seen.append(line)
+            if words in line:
+                found.set()
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    if not found.wait(seconds):
+        pytest.fail(f"no line with {words!r} within {seconds} s: {''.join(seen)[-3000:]}")
 
 
 @contextmanager
@@ -108,8 +126,7 @@ def test_procfile_worker_line_starts_and_stops_on_sigterm(tmp_path: Path) -> Non
     make_app(db)  # the release step has run
     env = _env(db, PORT="0", GRIDFEED_WORKER_POLL_SECONDS="0.1")
     with _running(["sh", "-c", _procfile()["worker"]], env) as proc:
-        time.sleep(3)
-        assert proc.poll() is None, proc.stdout.read()
+        _wait_for_line(proc, "started with")
         os.killpg(proc.pid, signal.SIGTERM)
         assert proc.wait(timeout=30) == 0, proc.stdout.read()
 
