@@ -184,3 +184,32 @@ def test_notifications_on_postgres_claim_with_skip_locked_and_send_once(
         assert reminders.plan_reminders(app, now) == 1
         assert reminders.plan_reminders(app, now) == 0
     get_store(app).engine.dispose()
+
+
+def test_processes_starting_together_on_a_fresh_postgres_database_all_come_up(
+    pg_database: str,
+) -> None:
+    # Issue 14: migrations and the first-start seed run under an advisory lock.
+    import subprocess
+    import sys
+
+    from .conftest import REPO_ROOT
+
+    env = {**os.environ, "DATABASE_URL": pg_database, "GRIDFEED_DATA_DIR": str(DATA_DIR)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "service", "tokens", "create", f"t{i}"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for i in range(3)
+    ]
+    outputs = [p.communicate(timeout=180)[0] for p in procs]
+    for proc, out in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, out[-3000:]
+    app = _app(pg_database, AUTO_SEED=False)
+    assert app.test_client().get("/healthz").data == b"ok data_version=1\n"
+    get_store(app).engine.dispose()
