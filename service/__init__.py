@@ -45,11 +45,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     store.init_app(app)
     engine = get_store(app).engine
     # One process at a time migrates and seeds: others starting together wait their turn.
-    with startup_lock(engine):
-        if app.config["AUTO_MIGRATE"]:
-            upgrade(engine)
-        if app.config["AUTO_SEED"]:
-            seed_once(app)
+    if app.config["AUTO_MIGRATE"] or app.config["AUTO_SEED"]:
+        with startup_lock(engine):
+            if app.config["AUTO_MIGRATE"]:
+                upgrade(engine)
+            if app.config["AUTO_SEED"]:
+                seed_once(app)
     # No pooled connection may survive into forked workers (gunicorn --preload).
     get_store(app).engine.dispose()
     cli.init_app(app)

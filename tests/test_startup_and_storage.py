@@ -183,29 +183,41 @@ def test_flask_run_sends_one_date_header(tmp_path: Path) -> None:
 
 
 @contextmanager
-def _read_only(path: Path) -> Iterator[None]:
-    """Make the database file read-only even for root (chattr +i), as a full or read-only
-    disk would; undone afterwards so the temporary folder can be removed."""
+def _read_only(path: Path, force_uri: bool = False) -> Iterator[str]:
+    """Make the database file read-only, as a read-only disk would, and yield the database
+    URL to use. Root ignores file modes, so for root the file is made immutable (chattr +i);
+    where that is not possible (a file system without it) SQLite opens the file read-only
+    (``mode=ro``), which fails writes the same way. Undone afterwards."""
     os.chmod(path, 0o444)
     immutable = False
-    if os.geteuid() == 0:
+    if os.geteuid() == 0 and not force_uri and shutil.which("chattr"):
         immutable = subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode == 0
-        assert immutable, "chattr +i is needed to make a file read-only for root"
+    read_only_for_us = os.geteuid() != 0 or immutable
     try:
-        yield
+        if read_only_for_us:
+            yield f"sqlite:///{path}"
+        else:
+            yield f"sqlite:///file:{path}?mode=ro&uri=true"
     finally:
         if immutable:
             subprocess.run(["chattr", "-i", str(path)], check=True)
         os.chmod(path, 0o644)
 
 
-def test_read_only_database_reads_200_writes_503(tmp_path: Path, seeded_template: Path) -> None:
+@pytest.mark.parametrize("force_uri", [False, True], ids=["read-only-file", "mode-ro"])
+def test_read_only_database_reads_200_writes_503(
+    tmp_path: Path, seeded_template: Path, force_uri: bool
+) -> None:
     db = tmp_path / "ro.sqlite3"
     shutil.copy(seeded_template, db)
     token = new_token(make_app(db, AUTO_SEED=False))
-    with _read_only(db):
+    with _read_only(db, force_uri) as url:
         app = make_app(
-            db, AUTO_SEED=False, AUTO_MIGRATE=False, DNS_RESOLVER=lambda host, port: ["8.8.8.8"]
+            db,
+            DATABASE_URL=url,
+            AUTO_SEED=False,
+            AUTO_MIGRATE=False,
+            DNS_RESOLVER=lambda host, port: ["8.8.8.8"],
         )
         client = app.test_client()
         for path in (

@@ -29,6 +29,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
+def sqlite_file(engine: Engine) -> str | None:
+    """The file of a SQLite engine (also for ``sqlite:///file:...?uri=true``); else None."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return database.removeprefix("file:")
+
+
 @contextmanager
 def startup_lock(engine: Engine) -> Iterator[None]:
     """Hold the database's start-up lock: processes starting together on one fresh database
@@ -46,11 +54,17 @@ def startup_lock(engine: Engine) -> Iterator[None]:
                 )
                 connection.commit()
         return
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+    database = sqlite_file(engine)
+    if database is None:
         yield
         return
-    with open(f"{database}.lock", "a+b") as handle:
+    try:
+        handle = open(f"{database}.lock", "a+b")  # noqa: SIM115 - closed below
+    except OSError:
+        # A read-only folder: nothing can migrate or seed there anyway, and reads must work.
+        yield
+        return
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
         try:
             yield
