@@ -41,7 +41,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     # Before any route is added: every <int:...> in a path is bounded ASCII digits.
-    app.url_map.converters["int"] = params.AsciiIntConverter
+    params.install_converters(app)
     store.init_app(app)
     engine = get_store(app).engine
     # One process at a time migrates and seeds: others starting together wait their turn.

@@ -221,3 +221,15 @@ def test_unknown_query_parameters_are_ignored_everywhere(client, path: str) -> N
     plain = client.get(path)
     busted = client.get(path, query_string={"_": "1700000000", "utm_source": "x", "zzz": "1"})
     assert busted.status_code == plain.status_code == 200
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x0b", "\x7f"])
+def test_control_characters_in_websub_urls_are_400_naming_the_field(client, char: str) -> None:
+    form = {
+        "hub.mode": "subscribe",
+        "hub.topic": f"http://localhost/news.rss?a={char}",
+        "hub.callback": "http://example.com/cb",
+    }
+    _plain(client.post("/websub", data=form), 400, "hub.topic")
+    form = {**form, "hub.topic": "http://localhost/news.rss", "hub.callback": f"http://ex{char}"}
+    _plain(client.post("/websub", data=form), 400, "hub.callback")

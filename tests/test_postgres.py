@@ -213,3 +213,21 @@ def test_processes_starting_together_on_a_fresh_postgres_database_all_come_up(
     app = _app(pg_database, AUTO_SEED=False)
     assert app.test_client().get("/healthz").data == b"ok data_version=1\n"
     get_store(app).engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/championships/a%00b",
+        "/competitors/a%00b/calendar.ics",
+        "/news/a%00b",
+        "/api/v1/articles/a%00b",
+        "/api/v1/championships/a%01b/rounds",
+    ],
+)
+def test_control_characters_in_paths_are_404_on_postgres(pg_database: str, path: str) -> None:
+    # Issue 14: PostgreSQL refuses NUL in text; a path holding one names nothing we serve.
+    app = _app(pg_database)
+    response = app.test_client().get(path)
+    assert response.status_code == 404, response.data[:300]
+    get_store(app).engine.dispose()

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from ..domain.choices import NUMBER_MAX_DIGITS
-from ..domain.text import parse_number
+from ..domain.text import check_text, parse_number
 from ..store.engine import write_session
 from ..web.params import number_problem
 from ..web.site import base_url
@@ -47,6 +47,8 @@ def check_topic(topic: str) -> str:
         raise HubRequestError("hub.topic: missing")
     if len(topic) > MAX_URL_LENGTH:
         raise HubRequestError(f"hub.topic: longer than {MAX_URL_LENGTH} characters")
+    if problem := check_text(topic, max_length=None):
+        raise HubRequestError(f"hub.topic: {problem}")
     try:
         parts = urlsplit(topic)
     except ValueError as exc:  # "Invalid IPv6 URL" and friends
@@ -74,6 +76,8 @@ def check_callback(callback: str) -> str:
         raise HubRequestError("hub.callback: missing")
     if len(callback) > MAX_URL_LENGTH:
         raise HubRequestError(f"hub.callback: longer than {MAX_URL_LENGTH} characters")
+    if problem := check_text(callback, max_length=None):
+        raise HubRequestError(f"hub.callback: {problem}")
     try:
         check_configured(callback, current_app.config)
     except UnsafeTarget as exc:

@@ -7,8 +7,10 @@ reads are reserved and a bad value of one is a 400 naming it.
 
 from __future__ import annotations
 
-from flask import abort
-from werkzeug.routing import BaseConverter
+from typing import Any
+
+from flask import Flask, abort
+from werkzeug.routing import BaseConverter, UnicodeConverter
 
 from ..domain.choices import NUMBER_MAX_DIGITS
 from ..domain.text import parse_number
@@ -43,3 +45,19 @@ class AsciiIntConverter(BaseConverter):
 
     def to_url(self, value: object) -> str:
         return str(int(value))  # type: ignore[call-overload]
+
+
+class TextPartConverter(UnicodeConverter):
+    """``<slug>`` and ``<string:...>`` in routes: any segment without control characters, so
+    a path holding one (PostgreSQL refuses NUL in text) names nothing and is a 404."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(url_map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00-\\x1f\\x7f]")
+
+
+def install_converters(app: Flask) -> None:
+    """Bounded numbers and control-free text in every route (call before adding routes)."""
+    app.url_map.converters["int"] = AsciiIntConverter
+    app.url_map.converters["default"] = TextPartConverter
+    app.url_map.converters["string"] = TextPartConverter
