@@ -1,22 +1,21 @@
-"""Bounds on JSON request bodies, checked before any parser sees them: nesting depth, number
-size and lone surrogates. Python's json module recurses once per level (a body nested 20,000
-deep is a RecursionError), parses a 5,000-digit integer past its limit into a ValueError, and
-decodes ``"\\ud800"`` into a string no database driver can encode."""
+"""Bounds on JSON request bodies, checked before the API's parser sees them: nesting depth,
+number size and lone surrogates. Python's json module recurses once per level (a body nested
+20,000 deep is a RecursionError), parses a 5,000-digit integer past its limit into a
+ValueError, and decodes ``"\\ud800"`` into a string no database driver can encode. The body is
+parsed once here with bounded number hooks; the checks after that walk the parsed value."""
 
 from __future__ import annotations
 
 import json
 import math
 import re
-from itertools import accumulate
 from typing import Any
 
 from ..domain.choices import MAX_JSON_DEPTH, MAX_JSON_NUMBER_CHARS
 
-# JSON strings (escapes included), removed before counting brackets.
-_STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
-_NOT_BRACKET_RE = re.compile(r"[^\[\]{}]+")
-_DEPTH = {"[": 1, "{": 1, "]": -1, "}": -1}
+# A \uD800-\uDFFF escape: the only way a lone surrogate gets into a UTF-8 body.
+_SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 class BodyError(ValueError):
@@ -29,10 +28,18 @@ class BodyError(ValueError):
         self.message = message
 
 
-def nesting_depth(text: str) -> int:
-    """How deep the arrays and objects of a JSON text nest (without recursing)."""
-    brackets = _NOT_BRACKET_RE.sub("", _STRING_RE.sub("", text))
-    return max(accumulate(_DEPTH[c] for c in brackets), default=0)
+def nesting_depth(value: Any) -> int:
+    """How deep the arrays and objects of a parsed JSON value nest (without recursing)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in item if isinstance(child, dict | list))
+    return deepest
 
 
 def _number(text: str) -> int | float:
@@ -53,13 +60,12 @@ def _constant(name: str) -> float:
 def _surrogate_path(value: Any, path: str = "") -> str | None:
     """The field path of the first string (or key) holding a lone surrogate."""
     if isinstance(value, str):
-        return path or "(body)" if re.search("[\ud800-\udfff]", value) else None
+        return (path or "(body)") if _SURROGATE_RE.search(value) else None
     if isinstance(value, dict):
         for key, item in value.items():
-            here = f"{path}.{key}" if path else str(key)
-            if re.search("[\ud800-\udfff]", key):
+            if _SURROGATE_RE.search(key):
                 return path or "(body)"
-            found = _surrogate_path(item, here)
+            found = _surrogate_path(item, f"{path}.{key}" if path else str(key))
             if found:
                 return found
     if isinstance(value, list):
@@ -77,13 +83,17 @@ def check_json_body(raw: bytes) -> None:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise BodyError(400, "(body)", "the body is not UTF-8") from None
-    depth = nesting_depth(text)
-    if depth > MAX_JSON_DEPTH:
-        raise BodyError(400, "(body)", f"JSON nested {depth} deep; at most {MAX_JSON_DEPTH}")
     try:
         value = json.loads(text, parse_int=_number, parse_float=_number, parse_constant=_constant)
+    except RecursionError:
+        # The C scanner stops itself at Python's recursion limit; the body is far too deep.
+        raise BodyError(400, "(body)", f"JSON nested deeper than {MAX_JSON_DEPTH}") from None
     except json.JSONDecodeError:
         return  # the API's parser answers malformed JSON itself
-    where = _surrogate_path(value)
+    depth = nesting_depth(value)
+    if depth > MAX_JSON_DEPTH:
+        raise BodyError(400, "(body)", f"JSON nested {depth} deep; at most {MAX_JSON_DEPTH}")
+    # Checked only when the text has a surrogate escape: walking the body is the slow part.
+    where = _SURROGATE_ESCAPE_RE.search(text) and _surrogate_path(value)
     if where:
         raise BodyError(422, where, "contains a lone surrogate (not valid Unicode text)")

@@ -33,7 +33,7 @@ TEXT_MAX_LENGTH = 100_000
 NUMBER_MAX_DIGITS = 9
 # A data file: at most this many bytes, this many YAML aliases, this many nodes once aliases
 # are expanded, and this deep.
-MAX_DATA_FILE_BYTES = 2 * 1024 * 1024
+MAX_DATA_FILE_BYTES = 1024 * 1024
 MAX_DATA_FILE_ALIASES = 100
 MAX_DATA_FILE_NODES = 200_000
 MAX_DATA_FILE_DEPTH = 32
