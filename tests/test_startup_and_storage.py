@@ -52,8 +52,8 @@ def _wait_for(url: str, proc: subprocess.Popen, seconds: float = 60) -> requests
             out = proc.stdout.read() if proc.stdout else ""
             pytest.fail(f"exited {proc.returncode} before answering: {out[-3000:]}")
         try:
-            return requests.get(url, timeout=2)
-        except requests.ConnectionError:
+            return requests.get(url, timeout=5)
+        except (requests.ConnectionError, requests.Timeout):  # bound, not yet serving
             time.sleep(0.2)
     pytest.fail(f"{url} did not answer within {seconds} s")
 
@@ -158,11 +158,25 @@ def test_two_processes_starting_together_on_a_fresh_file_both_come_up(tmp_path: 
 # -- one Date header ----------------------------------------------------------------------
 
 
-def test_flask_run_sends_one_date_header(tmp_path: Path) -> None:
+SERVERS = {
+    "flask run": [sys.executable, "-m", "flask", "--app", "service", "run", "--port", "{port}"],
+    "gunicorn": [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-b",
+        "127.0.0.1:{port}",
+        "service:create_app()",
+    ],
+}
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_servers_send_one_date_header(tmp_path: Path, server: str) -> None:
     db = tmp_path / "run.sqlite3"
     make_app(db)
     port = _free_port()
-    command = [sys.executable, "-m", "flask", "--app", "service", "run", "--port", str(port)]
+    command = [part.replace("{port}", str(port)) for part in SERVERS[server]]
     with _running(command, _env(db)) as proc:
         _wait_for(f"http://127.0.0.1:{port}/healthz", proc)
         for path in ("/calendar.ics", "/news.rss", "/api/v1/sessions", "/", "/nope.rss"):
