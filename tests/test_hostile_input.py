@@ -233,3 +233,11 @@ def test_control_characters_in_websub_urls_are_400_naming_the_field(client, char
     _plain(client.post("/websub", data=form), 400, "hub.topic")
     form = {**form, "hub.topic": "http://localhost/news.rss", "hub.callback": f"http://ex{char}"}
     _plain(client.post("/websub", data=form), 400, "hub.callback")
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x01", "\x7f"])
+def test_control_characters_in_an_idempotency_key_are_400(client, token, char: str) -> None:
+    # PostgreSQL refuses NUL in text: the key must be refused before it is stored.
+    body = {"slug": "idem", "title": "t", "body_markdown": "x"}
+    headers = {**_auth(token), "Idempotency-Key": f"k{char}y"}
+    _problem(client.post("/api/v1/articles", json=body, headers=headers), 400, "Idempotency-Key")

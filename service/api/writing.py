@@ -14,6 +14,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..domain.text import check_text
 from ..store.engine import get_store
 from ..writes import Writer, write
 from .json_bodies import BodyError, check_json_body
@@ -124,6 +125,8 @@ def perform_write(
     ).hexdigest()
     if key is not None and not 1 <= len(key) <= 200:
         return problem(400, "Bad Request", "Idempotency-Key must be 1 to 200 characters")
+    if key is not None and (bad := check_text(key, max_length=None)):
+        return problem(400, "Bad Request", f"Idempotency-Key {bad}")
     if key:
         replay = _replay(principal, key, request_hash)
         if replay is not None:
