@@ -231,3 +231,17 @@ def test_control_characters_in_paths_are_404_on_postgres(pg_database: str, path:
     response = app.test_client().get(path)
     assert response.status_code == 404, response.data[:300]
     get_store(app).engine.dispose()
+
+
+def test_control_characters_in_headers_are_4xx_on_postgres(pg_database: str) -> None:
+    from .conftest import new_token
+
+    app = _app(pg_database)
+    token = new_token(app)
+    client = app.test_client()
+    body = {"slug": "nul", "title": "t", "body_markdown": "x"}
+    bad_token = {"Authorization": "Bearer gf_a\x00b_c"}
+    assert client.post("/api/v1/articles", json=body, headers=bad_token).status_code == 401
+    bad_key = {"Authorization": f"Bearer {token}", "Idempotency-Key": "a\x00b"}
+    assert client.post("/api/v1/articles", json=body, headers=bad_key).status_code == 400
+    get_store(app).engine.dispose()
