@@ -27,8 +27,10 @@ MAX_DURATION_MINUTES = 10080
 FIRST_SEASON, LAST_SEASON = 1900, 2200
 
 # -- limits on what comes in (issue 14); the README's "Limits" section lists them --
-# Every free-text field (names, notes, titles, summaries, article bodies) at most this long.
+# Every other free-text field (notes, titles, summaries, article bodies) at most this long.
 TEXT_MAX_LENGTH = 100_000
+# Every name (championship, series, round, session, circuit, team, competitor) at most this long.
+NAME_MAX_LENGTH = 200
 # A number in a URL or a form: ASCII digits only, at most this many of them.
 NUMBER_MAX_DIGITS = 9
 # A data file: at most this many bytes, this many YAML aliases, this many nodes once aliases

@@ -29,10 +29,19 @@ from ..domain.choices import (
     MAX_DATA_FILE_BYTES,
     MAX_DATA_FILE_DEPTH,
     MAX_DATA_FILE_NODES,
+    NAME_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
 )
 from ..domain.text import check_text
+from ..domain.timesheet import parse_gap, parse_time
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "data.schema.json"
+# A result line's timing-sheet strings: (field, parser, an example for the error message).
+TIMING_STRINGS = (
+    ("total_time", parse_time, "'1:02:03.456'"),
+    ("gap", parse_gap, "'+12.345' or '+1 lap'"),
+    ("best_lap", parse_time, "'2:01.234'"),
+)
 Path_ = tuple[str | int, ...]
 
 
@@ -372,13 +381,19 @@ def _defined(files: list[DataFile], errors: list[DataError]) -> KnownSlugs:
     return out
 
 
+# The fields that are names (the API's ``_name`` fields): NAME_MAX_LENGTH, not TEXT_MAX_LENGTH.
+NAME_FIELDS = frozenset({"name", "series", "locality"})
+
+
 def text_errors(data_file: DataFile) -> list[DataError]:
     """The one text rule (``domain.text.check_text``) on every string value of the file."""
     errors: list[DataError] = []
 
     def walk(value: Any, path: Path_) -> None:
         if isinstance(value, str):
-            if problem := check_text(value):
+            # Names have the API's shorter limit; every other string the general one.
+            limit = NAME_MAX_LENGTH if path and path[-1] in NAME_FIELDS else TEXT_MAX_LENGTH
+            if problem := check_text(value, limit):
                 errors.append(data_file.error(path, problem))
         elif isinstance(value, dict):
             for key, item in value.items():
@@ -505,6 +520,10 @@ def _results_errors(
         problem = rules.check_result_line(line.get("outcome", "classified"), line.get("position"))
         if problem:
             errors.append(f.error((*at, "position"), problem))
+        for name, parse, example in TIMING_STRINGS:
+            value = line.get(name)
+            if isinstance(value, str) and parse(value) is None:
+                errors.append(f.error((*at, name), f"{value!r} is not a time such as {example}"))
         if isinstance(line.get("position"), int):
             positions.append(line["position"])
     for dup in rules.duplicates(positions):
