@@ -35,6 +35,7 @@ URLS: dict[str, tuple[str, ...]] = {
     f"/championships/{GT4}/calendar.ics": CALENDAR,
     f"/competitors/{COMPETITOR}/calendar.ics": CALENDAR,
     f"/championships/{GT4}/rounds/2.ics": CALENDAR,
+    "/series/gt4-european-series/calendar.ics": CALENDAR,
     "/websub": (),
     "/healthz": (),
     "/readyz": (),
