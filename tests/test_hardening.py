@@ -138,15 +138,15 @@ def test_tokens_create_refuses_an_unknown_championship(runner) -> None:
 
 
 def test_article_bodies_have_one_limit_on_create_and_update(client, token) -> None:
-    from service.domain.choices import MAX_ARTICLE_BODY_CHARS
+    from service.domain.choices import TEXT_MAX_LENGTH
 
-    too_long = "x" * (MAX_ARTICLE_BODY_CHARS + 1)
+    too_long = "x" * (TEXT_MAX_LENGTH + 1)
     article = {"slug": "long", "title": "Long", "body_markdown": too_long, "championships": [GT4]}
     created = client.post("/api/v1/articles", json=article, headers=_auth(token))
     assert created.status_code == 422 and "body_markdown" in created.json["detail"]
     fits = client.post(
         "/api/v1/articles",
-        json={**article, "body_markdown": "x" * MAX_ARTICLE_BODY_CHARS},
+        json={**article, "body_markdown": "x" * TEXT_MAX_LENGTH},
         headers=_auth(token),
     )
     assert fits.status_code == 201, fits.json

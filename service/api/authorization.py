@@ -21,6 +21,7 @@ from ..domain import queries
 from ..notify.subscriptions import subscription_championship
 from ..store.engine import get_store
 from ..web.ratelimits import enforce
+from .json_bodies import BodyError, check_json_body
 from .tokens import AuthError, Principal, bearer_principal, decide
 from .writing import PREFIX, WRITE_METHODS
 
@@ -125,6 +126,12 @@ def _raw_body() -> Any:
     too_large = (request.content_length or 0) > current_app.config["MAX_CONTENT_LENGTH"]
     if too_large or not request.is_json:
         return None  # refused as 413 or 415 next; nothing is written
+    try:
+        # The bounds (depth, number size, surrogates) first: a hostile body must not reach
+        # Python's json module unchecked, even here.
+        check_json_body(request.get_data(cache=True))
+    except BodyError:
+        return None  # refused as 400 or 422 next; nothing is written
     return request.get_json(silent=True)
 
 
