@@ -117,6 +117,12 @@ def championship_slugs_of(session: OrmSession, competitor_slug: str) -> frozense
     return frozenset(session.scalars(select(Championship.slug).where(Championship.id.in_(entered))))
 
 
+def article_championships(session: OrmSession, slug: str) -> list[str] | None:
+    """The championships an article is about ([] for none in particular), or None if absent."""
+    found = article_by_slug(session, slug)
+    return None if found is None else list(found.championships)
+
+
 def all_competitors(session: OrmSession) -> Sequence[Competitor]:
     """Every competitor, by name."""
     return session.scalars(select(Competitor).order_by(Competitor.name)).all()
