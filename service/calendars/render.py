@@ -26,8 +26,12 @@ def render_calendar(
     settings: Site,
     competitor: Competitor | None = None,
     fragments: FragmentCache | None = None,
+    only_session: str | None = None,
 ) -> bytes:
     """The whole calendar as bytes: envelope, one VTIMEZONE per zone used, then the events.
+
+    ``only_session`` (a session slug) keeps just that session's event (an "add this session"
+    file), with the same UID as in every feed, so a calendar app treats it as the same event.
 
     Each event is cached under its facts, so after a one-session change only that session
     (and its round's all-day event, which lists every session) is encoded again.
@@ -36,10 +40,12 @@ def render_calendar(
     events: list[EventFacts] = []
     years: dict[str, set[int]] = {}
     for round_ in rounds:
-        if options.selects(WEEKEND):
+        if only_session is None and options.selects(WEEKEND):
             events.append(round_facts(round_, settings))
         for session in round_.sessions:
             if session.local_date is None or not options.selects(session.kind):
+                continue
+            if only_session is not None and session.slug != only_session:
                 continue
             if session.local_time is not None and not options.utc:
                 years.setdefault(round_.circuit.timezone, set()).add(session.local_date.year)

@@ -15,7 +15,17 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
-from .models import Championship, Change, Competitor, Entry, EntryDriver, Result, Round, Session
+from .models import (
+    Article,
+    Championship,
+    Change,
+    Competitor,
+    Entry,
+    EntryDriver,
+    Result,
+    Round,
+    Session,
+)
 
 
 def _championship_graph() -> list[_AbstractLoad]:
@@ -127,3 +137,82 @@ def last_change_at(
             )
         )
     return session.scalar(stmt)
+
+
+def championships_with_rounds(session: OrmSession) -> Sequence[Championship]:
+    """Every championship with its rounds, their circuits and sessions (for the home page)."""
+    rounds = selectinload(Championship.rounds)
+    return (
+        session.scalars(
+            select(Championship)
+            .options(rounds.joinedload(Round.circuit), rounds.selectinload(Round.sessions))
+            .order_by(Championship.season.desc(), Championship.name)
+        )
+        .unique()
+        .all()
+    )
+
+
+def _published_articles() -> Select[tuple[Article]]:
+    return (
+        select(Article)
+        .where(Article.status == "published")
+        .order_by(Article.published_at.desc(), Article.slug)
+    )
+
+
+def published_article(session: OrmSession, slug: str) -> Article | None:
+    """A published article by slug, or None (unpublished articles are not shown)."""
+    return session.scalar(_published_articles().where(Article.slug == slug))
+
+
+def published_articles_page(
+    session: OrmSession, limit: int, offset: int
+) -> tuple[Sequence[Article], int]:
+    """One page of published articles, newest first, and how many there are in all."""
+    total = session.scalar(
+        select(func.count()).select_from(Article).where(Article.status == "published")
+    )
+    page = session.scalars(_published_articles().limit(limit).offset(offset)).all()
+    return page, total or 0
+
+
+def articles_about(
+    session: OrmSession,
+    championships: Sequence[str] = (),
+    competitor: str | None = None,
+    limit: int = 5,
+) -> list[Article]:
+    """The newest published articles about any of ``championships`` or about ``competitor``.
+
+    The article's subjects are JSON lists, filtered here rather than in SQL so the query is the
+    same on SQLite and PostgreSQL; the number of articles is small.
+    """
+    wanted = set(championships)
+    found = [
+        a
+        for a in session.scalars(_published_articles())
+        if wanted.intersection(a.championships or ()) or competitor in (a.competitors or ())
+    ]
+    return found[:limit]
+
+
+def names_by_slug(
+    session: OrmSession, championships: Sequence[str], competitors: Sequence[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Display names of the given championship and competitor slugs (unknown ones left out)."""
+    champs = {
+        c.slug: c.name
+        for c in session.scalars(
+            select(Championship).where(Championship.slug.in_(list(championships)))
+        )
+    }
+    people = {
+        c.slug: c.name
+        for c in session.scalars(select(Competitor).where(Competitor.slug.in_(list(competitors))))
+    }
+    # In the article's own order.
+    return (
+        {s: champs[s] for s in championships if s in champs},
+        {s: people[s] for s in competitors if s in people},
+    )

@@ -7,12 +7,13 @@ silently use the zone's first (local mean time) offset.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import pytz
 
-from .models import Session
+from .models import Round, Session
 
 TIME_TBC = "time TBC"
 
@@ -93,3 +94,72 @@ def describe_local(st: SessionTime) -> str:
     if st.start_local is None:
         return f"{day}, {TIME_TBC}"
     return f"{day} {st.start_local:%H:%M %Z}"
+
+
+def instant_text(value: dt.datetime) -> str:
+    """An aware instant in the site's one style: "Sun 4 June 11:30 CEST" (zone as given)."""
+    return f"{value:%a} {value.day} {value:%B} {value:%H:%M} {value:%Z}"
+
+
+def day_text(value: dt.date) -> str:
+    """A day in the site's one style: "4 June 2023"."""
+    return f"{value.day} {value:%B %Y}"
+
+
+def span_text(start: dt.date, end: dt.date) -> str:
+    """A round's days: "3 – 4 June 2023", "29 September – 1 October 2023"."""
+    if start == end:
+        return day_text(start)
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day} – {end.day} {end:%B %Y}"
+    if start.year == end.year:
+        return f"{start.day} {start:%B} – {end.day} {end:%B %Y}"
+    return f"{day_text(start)} – {day_text(end)}"
+
+
+def has_results(round_: Round) -> bool:
+    """Whether any session of the round has published results."""
+    return any(s.results_status == "published" for s in round_.sessions)
+
+
+def round_state(round_: Round, today: dt.date, next_round: Round | None = None) -> str:
+    """What a fan should read as the round's status, derived, never stored.
+
+    A cancelled, postponed or provisional round says so; a scheduled one that is over says
+    "completed" once it has results (else "finished, results to come"); ``next_round`` says
+    "next"; anything else "scheduled".
+    """
+    if round_.status != "scheduled":
+        return round_.status
+    if round_.end_date < today:
+        return "completed" if has_results(round_) else "finished, results to come"
+    if round_.start_date <= today:
+        return "under way"
+    if next_round is not None and round_ is next_round:
+        return "next"
+    return "scheduled"
+
+
+def next_round(rounds: Iterable[Round], today: dt.date) -> Round | None:
+    """The first round not yet over and not called off, by start date."""
+    ahead = [
+        r for r in rounds if r.end_date >= today and r.status not in ("cancelled", "postponed")
+    ]
+    return min(ahead, key=lambda r: (r.start_date, r.number), default=None)
+
+
+def next_session(rounds: Iterable[Round], now: dt.datetime) -> tuple[Session, SessionTime] | None:
+    """The next timed, scheduled session that starts after ``now`` (aware), or None."""
+    best: tuple[Session, SessionTime] | None = None
+    for round_ in rounds:
+        if round_.status in ("cancelled", "postponed"):
+            continue
+        for session in round_.sessions:
+            if session.status != "scheduled":
+                continue
+            st = session_time(session)
+            if st.start_utc is None or st.start_utc <= now:
+                continue
+            if best is None or st.start_utc < best[1].start_utc:  # type: ignore[operator]
+                best = (session, st)
+    return best
