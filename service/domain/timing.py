@@ -126,13 +126,13 @@ def round_state(round_: Round, today: dt.date, next_round: Round | None = None) 
     """What a fan should read as the round's status, derived, never stored.
 
     A cancelled, postponed or provisional round says so; a scheduled one that is over says
-    "completed" once it has results (else "finished, results to come"); ``next_round`` says
+    "completed" once it has results (else "finished"); ``next_round`` says
     "next"; anything else "scheduled".
     """
     if round_.status != "scheduled":
         return round_.status
     if round_.end_date < today:
-        return "completed" if has_results(round_) else "finished, results to come"
+        return "completed" if has_results(round_) else "finished"
     if round_.start_date <= today:
         return "under way"
     if next_round is not None and round_ is next_round:
