@@ -14,7 +14,11 @@ import vobject
 from flask import Flask
 from sqlalchemy import select
 
+from service.calendars.encoding import event_component, event_ical
+from service.calendars.facts import CalendarOptions, feed_facts
+from service.domain import queries
 from service.domain.models import Championship, Round, Session
+from service.domain.site import Site
 from service.store.engine import get_store
 from service.writes import write
 
@@ -467,3 +471,29 @@ def test_renaming_a_driver_moves_the_competitor_calendars_last_modified(app: Fla
     assert second.headers["Last-Modified"] == "Tue, 01 Jan 2030 00:00:00 GMT"
     stale = client.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]})
     assert stale.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "options",
+    [CalendarOptions(), CalendarOptions(alarms=(0, 30)), CalendarOptions(alarms=(15,), utc=True)],
+    ids=["plain", "alarms", "alarms-utc"],
+)
+def test_every_event_is_encoded_as_icalendar_itself_would(
+    tour_app: Flask, db_path: Path, options: CalendarOptions
+) -> None:
+    """The renderer writes content lines without building icalendar's component tree; the
+    speed must not come from a different serialisation: each event's lines are exactly the
+    ones ``icalendar.Event.to_ical()`` writes for the same facts."""
+    site = Site("gridfeed.test", "http://localhost", 60)
+    seeded = make_app(db_path, AUTO_SEED=False)
+    for app in (tour_app, seeded):
+        with app.app_context(), get_store(app).sessions() as session:
+            rounds = [r for c in queries.all_championships(session) for r in c.rounds]
+            competitor = queries.competitor_by_slug(session, "andreas-backman")
+            facts = feed_facts(rounds, options, site, competitor)
+            assert facts
+            for event in facts:
+                ours = event_ical(event).split(b"\r\n")
+                theirs = event_component(event).to_ical().split(b"\r\n")
+                # Same content lines (encoded, escaped and folded alike); order may differ.
+                assert sorted(ours) == sorted(theirs), event.uid

@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.strategy_options import _AbstractLoad
+from sqlalchemy.orm.interfaces import LoaderOption
 
+from .keys import split_round_key, split_session_key
 from .models import (
     Article,
     Championship,
@@ -28,7 +29,7 @@ from .models import (
 )
 
 
-def _championship_graph() -> list[_AbstractLoad]:
+def _championship_graph() -> list[LoaderOption]:
     rounds = selectinload(Championship.rounds)
     sessions = rounds.selectinload(Round.sessions)
     results = sessions.selectinload(Session.results)
@@ -140,30 +141,121 @@ def last_change_at(
 
 
 def championships_with_rounds(session: OrmSession) -> Sequence[Championship]:
-    """Every championship with its rounds, their circuits and sessions (for the home page)."""
+    """Every championship with its rounds, their circuits and sessions (not results' lines),
+    newest first: enough for rounds tables with derived statuses and the next session."""
     rounds = selectinload(Championship.rounds)
-    return (
+    return session.scalars(
+        select(Championship)
+        .options(rounds.selectinload(Round.circuit), rounds.selectinload(Round.sessions))
+        .order_by(Championship.season.desc(), Championship.name)
+    ).all()
+
+
+def championship_exists(session: OrmSession, slug: str) -> bool:
+    """Whether a championship has this slug."""
+    return session.scalar(select(Championship.id).where(Championship.slug == slug)) is not None
+
+
+def competitor_exists(session: OrmSession, slug: str) -> bool:
+    """Whether a competitor has this slug."""
+    return session.scalar(select(Competitor.id).where(Competitor.slug == slug)) is not None
+
+
+def by_slug(session: OrmSession, model: type[Any], slug: str) -> Any:
+    """The row of ``model`` (any table with a unique ``slug``) with this slug, or None."""
+    return session.scalar(select(model).where(model.slug == slug))
+
+
+def article_by_slug(session: OrmSession, slug: str) -> Article | None:
+    """One article, whatever its status, or None."""
+    return session.scalar(select(Article).where(Article.slug == slug))
+
+
+def round_of(session: OrmSession, championship: Championship, number: int) -> Round | None:
+    """Round ``number`` of ``championship``, or None."""
+    return session.scalar(
+        select(Round).where(Round.championship == championship, Round.number == number)
+    )
+
+
+def session_of(session: OrmSession, round_: Round, slug: str) -> Session | None:
+    """The session with ``slug`` in ``round_``, or None."""
+    return session.scalar(select(Session).where(Session.round == round_, Session.slug == slug))
+
+
+def entry_of(session: OrmSession, championship: Championship, slug: str) -> Entry | None:
+    """The entry with ``slug`` in ``championship``, or None."""
+    return session.scalar(
+        select(Entry).where(Entry.championship == championship, Entry.slug == slug)
+    )
+
+
+def published_articles(
+    session: OrmSession, championship: str | None = None, competitor: str | None = None
+) -> list[Article]:
+    """Published articles, newest first, about ``championship`` and ``competitor`` if given."""
+    # JSON list columns are filtered in Python: portable across SQLite and PostgreSQL.
+    articles = session.scalars(
+        select(Article).where(Article.status == "published").order_by(Article.published_at.desc())
+    ).all()
+    return [
+        a
+        for a in articles
+        if (championship is None or championship in a.championships)
+        and (competitor is None or competitor in a.competitors)
+    ]
+
+
+def schedule_changes(session: OrmSession, championships: Sequence[str], limit: int) -> list[Change]:
+    """The newest ``limit`` updates of sessions and rounds of ``championships``."""
+    return list(
         session.scalars(
-            select(Championship)
-            .options(rounds.joinedload(Round.circuit), rounds.selectinload(Round.sessions))
-            .order_by(Championship.season.desc(), Championship.name)
+            select(Change)
+            .where(
+                Change.championship.in_(list(championships)),
+                Change.entity.in_(["session", "round"]),
+                Change.action == "updated",
+            )
+            .order_by(Change.id.desc())
+            .limit(limit)
         )
-        .unique()
-        .all()
     )
 
 
-def _published_articles() -> Select[tuple[Article]]:
-    return (
-        select(Article)
-        .where(Article.status == "published")
-        .order_by(Article.published_at.desc(), Article.slug)
+def results_corrections(session: OrmSession, championships: Sequence[str]) -> list[Change]:
+    """Every correction of published results in ``championships``, oldest first."""
+    return list(
+        session.scalars(
+            select(Change)
+            .where(
+                Change.championship.in_(list(championships)),
+                Change.entity == "results",
+                Change.action == "corrected",
+            )
+            .order_by(Change.id)
+        )
     )
 
 
-def published_article(session: OrmSession, slug: str) -> Article | None:
-    """A published article by slug, or None (unpublished articles are not shown)."""
-    return session.scalar(_published_articles().where(Article.slug == slug))
+def session_by_key(session: OrmSession, key: str) -> Session | None:
+    """A session by its public key, ``championship/round/slug``, or None."""
+    championship, number, slug = split_session_key(key)
+    return session.scalar(
+        select(Session)
+        .join(Round)
+        .join(Championship)
+        .where(Championship.slug == championship, Round.number == number, Session.slug == slug)
+    )
+
+
+def round_by_key(session: OrmSession, key: str) -> Round | None:
+    """A round by its public key, ``championship/round``, or None."""
+    championship, number = split_round_key(key)
+    return session.scalar(
+        select(Round)
+        .join(Championship)
+        .where(Championship.slug == championship, Round.number == number)
+    )
 
 
 def published_articles_page(
@@ -173,7 +265,13 @@ def published_articles_page(
     total = session.scalar(
         select(func.count()).select_from(Article).where(Article.status == "published")
     )
-    page = session.scalars(_published_articles().limit(limit).offset(offset)).all()
+    page = session.scalars(
+        select(Article)
+        .where(Article.status == "published")
+        .order_by(Article.published_at.desc(), Article.slug)
+        .limit(limit)
+        .offset(offset)
+    ).all()
     return page, total or 0
 
 
@@ -183,24 +281,21 @@ def articles_about(
     competitor: str | None = None,
     limit: int = 5,
 ) -> list[Article]:
-    """The newest published articles about any of ``championships`` or about ``competitor``.
-
-    The article's subjects are JSON lists, filtered here rather than in SQL so the query is the
-    same on SQLite and PostgreSQL; the number of articles is small.
-    """
+    """The newest ``limit`` published articles about any of ``championships`` or about
+    ``competitor`` (a competitor's page shows news of their championships too)."""
     wanted = set(championships)
-    found = [
+    return [
         a
-        for a in session.scalars(_published_articles())
-        if wanted.intersection(a.championships or ()) or competitor in (a.competitors or ())
-    ]
-    return found[:limit]
+        for a in published_articles(session)
+        if wanted.intersection(a.championships) or competitor in a.competitors
+    ][:limit]
 
 
 def names_by_slug(
     session: OrmSession, championships: Sequence[str], competitors: Sequence[str]
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Display names of the given championship and competitor slugs (unknown ones left out)."""
+    """Display names of championship and competitor slugs, in the given order; unknown
+    slugs are left out."""
     champs = {
         c.slug: c.name
         for c in session.scalars(
@@ -211,7 +306,6 @@ def names_by_slug(
         c.slug: c.name
         for c in session.scalars(select(Competitor).where(Competitor.slug.in_(list(competitors))))
     }
-    # In the article's own order.
     return (
         {s: champs[s] for s in championships if s in champs},
         {s: people[s] for s in competitors if s in people},

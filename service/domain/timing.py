@@ -14,8 +14,7 @@ from functools import lru_cache
 import pytz
 
 from .models import Round, Session
-
-TIME_TBC = "time TBC"
+from .wording import TIME_TBC
 
 
 @lru_cache(maxsize=512)
@@ -94,27 +93,6 @@ def describe_local(st: SessionTime) -> str:
     if st.start_local is None:
         return f"{day}, {TIME_TBC}"
     return f"{day} {st.start_local:%H:%M %Z}"
-
-
-def instant_text(value: dt.datetime) -> str:
-    """An aware instant in the site's one style: "Sun 4 June 11:30 CEST" (zone as given)."""
-    return f"{value:%a} {value.day} {value:%B} {value:%H:%M} {value:%Z}"
-
-
-def day_text(value: dt.date) -> str:
-    """A day in the site's one style: "4 June 2023"."""
-    return f"{value.day} {value:%B %Y}"
-
-
-def span_text(start: dt.date, end: dt.date) -> str:
-    """A round's days: "3 – 4 June 2023", "29 September – 1 October 2023"."""
-    if start == end:
-        return day_text(start)
-    if (start.year, start.month) == (end.year, end.month):
-        return f"{start.day} – {end.day} {end:%B %Y}"
-    if start.year == end.year:
-        return f"{start.day} {start:%B} – {end.day} {end:%B %Y}"
-    return f"{day_text(start)} – {day_text(end)}"
 
 
 def has_results(round_: Round) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
 from ..domain import rules
+from ..domain.keys import round_key
 from ..domain.models import Article, Championship, Circuit, Competitor, Entry, Round, Team
 from ..domain.timing import utc_iso
 from ..store.data_version import DataState
@@ -52,7 +53,7 @@ def known_slugs(session: OrmSession) -> KnownSlugs:
         teams=set(session.scalars(select(Team.slug))),
         competitors=set(session.scalars(select(Competitor.slug))),
         championships=set(session.scalars(select(Championship.slug))),
-        rounds={f"{slug}/{number}" for slug, number in rounds},
+        rounds={round_key(slug, number) for slug, number in rounds},
     )
 
 

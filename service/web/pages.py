@@ -14,18 +14,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..domain import queries
 from ..domain.models import Round, Session
 from ..domain.timing import (
-    day_text,
     describe_local,
-    instant_text,
     next_round,
     next_session,
     round_state,
     session_time,
-    span_text,
     utc_iso,
     zone,
 )
-from ..news.entries import result_line_text, results_table
+from ..domain.wording import date_text, instant_text, result_line_text, span_text
+from ..news.entries import results_table
 from ..news.markup import markdown_to_html
 from ..store.data_version import data_version
 from ..store.engine import ping, read_session
@@ -109,7 +107,7 @@ def _page(template: str, *, description: str, **context: Any) -> str:
         describe_local=describe_local,
         results_table=results_table,
         result_line_text=result_line_text,
-        day_text=day_text,
+        date_text=date_text,
         span_text=span_text,
         time_tag=lambda instant: time_tag(instant, tz),
         local_time_tag=local_time_tag,
@@ -246,8 +244,8 @@ def news_index() -> str:
 def article(slug: str) -> str:
     """One published article, its Markdown rendered and sanitised."""
     session = read_session()
-    found = queries.published_article(session, slug)
-    if found is None:
+    found = queries.article_by_slug(session, slug)
+    if found is None or found.status != "published":
         abort(404, description=f"no published article {slug!r}")
     championship_names, competitor_names = queries.names_by_slug(
         session, found.championships or [], found.competitors or []
