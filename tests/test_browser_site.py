@@ -14,6 +14,7 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -59,9 +60,9 @@ def _auth(token: str, **extra: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", **extra}
 
 
-def _prepare_data(app) -> None:
-    """Through the API: race 2 of round 2 at 11:30 circuit time (CEST) on Sunday 4 June 2023,
-    and a round a month from now with a timed race, for the countdown."""
+def _time_race_2(app) -> str:
+    """Through the API: race 2 of round 2 at 11:30 circuit time (CEST) on Sunday 4 June 2023
+    (the seed has no clock times). Returns a token for further writes."""
     client = app.test_client()
     token = new_token(app)
     path = f"/api/v1/championships/{GT4}/rounds/2/sessions/race-2"
@@ -72,6 +73,12 @@ def _prepare_data(app) -> None:
         headers=_auth(token, **{"If-Match": etag}),
     )
     assert response.status_code == 200, response.json
+    return token
+
+
+def _add_next_round(app, token: str) -> None:
+    """Through the API: a round a month from now with a timed race, for the countdown."""
+    client = app.test_client()
     start = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)
     response = client.post(
         f"/api/v1/championships/{GT4}/rounds",
@@ -99,13 +106,15 @@ def _prepare_data(app) -> None:
     assert response.status_code == 201, response.json
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, seeded_template: Path) -> Iterator[str]:
+@contextmanager
+def _serving(tmp: Path, seeded: Path, next_round: bool) -> Iterator[str]:
     """The app on a loopback port (a real HTTP server in a thread); yields its base URL."""
-    path = tmp_path_factory.mktemp("browser") / "site.sqlite3"
-    shutil.copy(seeded_template, path)
+    path = tmp / "site.sqlite3"
+    shutil.copy(seeded, path)
     app = make_app(path, AUTO_SEED=False, RUN_WORKER_IN_PROCESS="0")
-    _prepare_data(app)
+    token = _time_race_2(app)
+    if next_round:
+        _add_next_round(app, token)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -114,6 +123,22 @@ def site(tmp_path_factory: pytest.TempPathFactory, seeded_template: Path) -> Ite
     finally:
         server.shutdown()
         thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, seeded_template: Path) -> Iterator[str]:
+    """The seed data with race 2 of round 2 timed, served on loopback."""
+    with _serving(tmp_path_factory.mktemp("browser"), seeded_template, False) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def site_with_next_round(
+    tmp_path_factory: pytest.TempPathFactory, seeded_template: Path
+) -> Iterator[str]:
+    """As ``site``, plus a round a month from now (for the countdown and "next")."""
+    with _serving(tmp_path_factory.mktemp("browser-next"), seeded_template, True) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -243,7 +268,8 @@ def test_server_side_zone_without_javascript(site: str, browser) -> None:
     context.close()
 
 
-def test_countdown_to_the_next_session(site: str, browser) -> None:
+def test_countdown_to_the_next_session(site_with_next_round: str, browser) -> None:
+    site = site_with_next_round
     context, page = _new_page(browser)
     for path in ("/", f"/championships/{GT4}", "/competitors/jessica-backman"):
         page.goto(site + path)
@@ -252,7 +278,8 @@ def test_countdown_to_the_next_session(site: str, browser) -> None:
     context.close()
 
 
-def test_round_status_is_derived(site: str, browser) -> None:
+def test_round_status_is_derived(site_with_next_round: str, browser) -> None:
+    site = site_with_next_round
     context, page = _new_page(browser)
     page.goto(f"{site}/championships/{GT4}")
     rows = {
@@ -301,6 +328,11 @@ def test_no_request_leaves_the_site_and_screenshots(site: str, browser) -> None:
             page.goto(site + path)
             page.wait_for_load_state("networkidle")
             page.screenshot(path=str(OUTPUT / f"screenshot-{kind}-{size}.png"), full_page=True)
+            # The first screen alone: what the README and OpenGraph previews show.
+            page.screenshot(path=str(OUTPUT / f"first-screen-{kind}-{size}.png"))
+            if kind == "round":
+                page.locator("#race-1").scroll_into_view_if_needed()
+                page.screenshot(path=str(OUTPUT / f"your-time-{kind}-{size}.png"))
         context.close()
         elsewhere = [url for url in requested if not url.startswith(site + "/")]
         assert not elsewhere, elsewhere

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -285,6 +285,12 @@ def linked_names(names: dict[str, str], endpoint: str) -> Markup:
         Markup('<a href="{}">{}</a>').format(url_for(endpoint, slug=slug), escape(name))
         for slug, name in names.items()
     )
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The icon at the address browsers and link previews ask for without a <link>."""
+    return current_app.send_static_file("favicon.ico")
 
 
 @bp.get("/healthz")

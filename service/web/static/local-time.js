@@ -78,8 +78,18 @@
       });
     return (
       parts.weekday + " " + parts.day + " " + parts.month + " " +
-      parts.hour + ":" + parts.minute + " " + parts.timeZoneName
+      parts.hour + ":" + parts.minute + " " + zoneName(date, zone, parts.timeZoneName)
     );
+  }
+
+  // en-US names American zones (EDT) but writes "GMT+1" for London; en-GB names British and
+  // central European ones (BST, CEST). Take whichever gives a name, else the offset.
+  function zoneName(date, zone, american) {
+    if (!/^GMT[+-]/.test(american)) return american;
+    var british = new Intl.DateTimeFormat("en-GB", { timeZone: zone, timeZoneName: "short" })
+      .formatToParts(date)
+      .filter(function (p) { return p.type === "timeZoneName"; })[0];
+    return british && !/^(GMT|UTC)[+-]/.test(british.value) ? british.value : american;
   }
 
   function instantOf(el) {
