@@ -23,7 +23,7 @@ from werkzeug.serving import make_server
 
 from .conftest import make_app, new_token
 
-CHROMIUM = os.environ.get("GRIDFEED_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; .ci/run installs it where missing
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -203,7 +203,10 @@ def test_subscribe_panel_builds_the_url_live(site: str, browser) -> None:
     qr = page.locator("img[data-sub-qr]").get_attribute("src")
     assert parse_qs(urlsplit(qr).query)["url"] == [wanted]
     assert page.evaluate("document.querySelector('img[data-sub-qr]').naturalWidth") > 0
-    assert page.get_by_role("button", name="Copy link").is_visible()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site)
+    page.get_by_role("button", name="Copy link").click()
+    page.get_by_text("Copied.").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == wanted
     assert not page.get_by_role("button", name="Show my calendar link").is_visible()
     # A second reminder and UTC: the URL follows.
     page.get_by_label("1 day before").check()
