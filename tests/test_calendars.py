@@ -497,3 +497,39 @@ def test_every_event_is_encoded_as_icalendar_itself_would(
                 theirs = event_component(event).to_ical().split(b"\r\n")
                 # Same content lines (encoded, escaped and folded alike); order may differ.
                 assert sorted(ours) == sorted(theirs), event.uid
+
+
+def _facts_of(app: Flask, slug: str, options: CalendarOptions) -> dict[str, object]:
+    """Every event's facts in the championship calendar, by UID."""
+    site = Site("gridfeed.test", "http://localhost", 60)
+    with app.app_context(), get_store(app).sessions() as session:
+        rounds = queries.championship_by_slug(session, slug).rounds
+        return {f.uid: f for f in feed_facts(rounds, options, site)}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"name": "Race Tokyo (renamed)"},
+        {"local_time": dt.time(15, 0)},
+        {"duration_minutes": 61},
+        {"status": "cancelled"},
+        {"time_note": "afternoon", "local_time": None},
+    ],
+    ids=["name", "time", "duration", "status", "time-note"],
+)
+def test_the_fragment_key_changes_with_every_fact_an_event_shows(
+    tour_app: Flask, changes: dict
+) -> None:
+    """A fragment is cached under its ``EventFacts`` value: any change a write makes to what
+    the session shows gives new facts for it (so a new cache key), and leaves every other
+    session's facts (so its cached bytes) as they were."""
+    options = CalendarOptions(alarms=(30,))
+    before = _facts_of(tour_app, CHAMP, options)
+    _edit_session(tour_app, "tokyo", 9, changes)
+    after = _facts_of(tour_app, CHAMP, options)
+    uid = f"{CHAMP}.9.tokyo@gridfeed.test"
+    assert after[uid] != before[uid]
+    changed = {u for u in after if after[u] != before.get(u)}
+    # The session itself and its round's all-day event (which lists the session) only.
+    assert changed == {uid, f"{CHAMP}.9@gridfeed.test"}

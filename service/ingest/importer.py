@@ -21,6 +21,7 @@ from ..domain.keys import round_key
 from ..domain.models import Article, Championship, Circuit, Competitor, Entry, Round, Team
 from ..domain.timing import utc_iso
 from ..store.data_version import DataState
+from ..store.engine import get_store
 from ..writes import WriteError, Writer, write
 from .datafiles import DataError, DataFile, KnownSlugs, load_and_validate
 
@@ -59,8 +60,6 @@ def known_slugs(session: OrmSession) -> KnownSlugs:
 
 def validate_paths(app: Flask, paths: list[Path]) -> list[DataError]:
     """Validate files against each other and the store; return every error."""
-    from ..store.engine import get_store
-
     with get_store(app).sessions() as session:
         _, errors = load_and_validate(paths, known_slugs(session))
     return errors
