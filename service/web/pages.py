@@ -97,8 +97,9 @@ def session_google_link(session: Session) -> str | None:
     )
 
 
-def _page(template: str, *, description: str, **context: Any) -> str:
-    """Render a page with the helpers every template uses and its canonical URL."""
+def _page(template: str, *, description: str, canonical_query: str = "", **context: Any) -> str:
+    """Render a page with the helpers every template uses and its canonical URL (the path,
+    plus ``canonical_query`` where the query names a different page, e.g. ``?page=2``)."""
     tz = viewer_zone(request.args)
     return render_template(
         template,
@@ -117,7 +118,7 @@ def _page(template: str, *, description: str, **context: Any) -> str:
         viewer_tz=tz,
         picker_zones=PICKER_ZONES,
         page_description=description,
-        canonical_url=base_url() + request.path,
+        canonical_url=base_url() + request.path + canonical_query,
         **context,
     )
 
@@ -237,6 +238,7 @@ def news_index() -> str:
         page=number,
         pages=pages,
         news_feeds=news_links(),
+        canonical_query=f"?page={number}" if number > 1 else "",
     )
 
 
