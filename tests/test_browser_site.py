@@ -340,3 +340,18 @@ def test_no_request_leaves_the_site_and_screenshots(site: str, browser) -> None:
         elsewhere = [url for url in requested if not url.startswith(site + "/")]
         assert not elsewhere, elsewhere
         assert len(requested) >= len(PAGE_KINDS) * 4  # page, stylesheet, two scripts at least
+
+
+def test_keyboard_skip_link_and_visible_focus(site: str, browser) -> None:
+    context, page = _new_page(browser)
+    page.goto(f"{site}/championships/{GT4}")
+    page.keyboard.press("Tab")
+    focused = page.evaluate(
+        "(() => { const e = document.activeElement; const r = e.getBoundingClientRect();"
+        " return [e.className, r.top >= 0 && r.bottom <= innerHeight,"
+        " getComputedStyle(e).outlineStyle]; })()"
+    )
+    assert focused == ["skip-link", True, "solid"]
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "content"
+    context.close()
