@@ -208,6 +208,12 @@ def test_subscribe_panel_builds_the_url_live(site: str, browser) -> None:
     page.get_by_text("Copied.").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == wanted
     assert not page.get_by_role("button", name="Show my calendar link").is_visible()
+    # Every kind ticked is no filter at all (kinds added later reach the subscriber too).
+    for kind in ("Practice", "Qualifying", "Weekend"):
+        page.get_by_label(kind, exact=True).check()
+    assert page.locator("[data-sub-url]").input_value() == wanted.replace("include=race&", "")
+    for kind in ("Practice", "Qualifying", "Weekend"):
+        page.get_by_label(kind, exact=True).uncheck()
     # A second reminder and UTC: the URL follows.
     page.get_by_label("1 day before").check()
     page.get_by_label("UTC", exact=True).check()
