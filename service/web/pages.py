@@ -131,7 +131,8 @@ def _statuses(rounds: list[Round]) -> dict[int, str]:
     """Each round's derived status by id ("completed", "next", …)."""
     today = dt.datetime.now(dt.UTC).date()
     upcoming = next_round(rounds, today)
-    return {r.id: round_state(r, today, upcoming) for r in rounds}
+    with_results = queries.rounds_with_results(read_session())
+    return {r.id: round_state(r, today, r.id in with_results, upcoming) for r in rounds}
 
 
 def _countdown(rounds: list[Round]) -> Any:
@@ -152,7 +153,10 @@ def home() -> str:
         competitors=queries.all_competitors(session),
         articles=articles,
         statuses=_statuses(rounds),
-        upcoming=_countdown(rounds),
+        # Only rounds not yet over can hold the next session: no need to load every session.
+        upcoming=_countdown(
+            list(queries.rounds_from(session, dt.datetime.now(dt.UTC).date() - dt.timedelta(1)))
+        ),
         panel=_calendar_panel("gridfeed: all championships", calendar_link().path),
     )
 
