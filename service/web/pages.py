@@ -27,14 +27,17 @@ from ..domain.wording import date_text, instant_text, result_line_text, span_tex
 from ..news.entries import results_table
 from ..news.markup import markdown_to_html
 from ..store.data_version import data_version
-from ..store.engine import ping, read_session
+from ..store.engine import check_writes_commit, ping, read_session
 from .feed_links import calendar_link, feed_links, news_links
+from .http_cache import RETRY_AFTER_SECONDS
+from .params import number_arg
 from .site import base_url
 from .subscribe import google_event_link, panel, parse_choice, qr_svg
 from .timezones import PICKER_ZONES, viewer_zone
 
 bp = Blueprint("pages", __name__)
 NEWS_PAGE_SIZE = 20
+MAX_NEWS_PAGE = 100_000
 LATEST_NEWS = 5
 SITE_DESCRIPTION = (
     "Motorsport calendars, results and news you can subscribe to: every session in your "
@@ -228,10 +231,7 @@ def competitor(slug: str) -> str:
 @bp.get("/news")
 def news_index() -> str:
     """Published articles, newest first, ``NEWS_PAGE_SIZE`` a page (``?page=N``)."""
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        abort(400, description=f"page: a whole number from 1, got {raw!r}")
-    number = int(raw)
+    number = number_arg(request.args.get("page"), "page", 1, 1, MAX_NEWS_PAGE)
     articles, total = queries.published_articles_page(
         read_session(), NEWS_PAGE_SIZE, (number - 1) * NEWS_PAGE_SIZE
     )
@@ -302,9 +302,28 @@ def favicon() -> Response:
     return current_app.send_static_file("favicon.ico")
 
 
+@bp.get("/readyz")
+def readyz() -> Response:
+    """Readiness: 200 when a write can commit; 503 with Retry-After when the storage refuses
+    writes (full, read-only, away). ``/healthz`` is liveness: the process and reads."""
+    try:
+        check_writes_commit()
+    except SQLAlchemyError as exc:
+        reason = getattr(exc, "orig", None) or exc.__class__.__name__  # never the parameters
+        current_app.logger.warning("not ready: a write cannot commit: %s", reason)
+        response = Response(
+            "not ready: the storage does not accept writes\n",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return Response("ready\n", content_type="text/plain; charset=utf-8")
+
+
 @bp.get("/healthz")
 def healthz() -> Response:
-    """200 with the data version when the database answers; 503 otherwise."""
+    """Liveness: 200 with the data version when the database answers reads; 503 otherwise."""
     session = read_session()
     try:
         ping(session)
