@@ -14,8 +14,10 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..domain.text import check_text
 from ..store.engine import get_store
 from ..writes import Writer, write
+from .json_bodies import BodyError, check_json_body
 from .models import IdempotencyRecord
 from .problems import problem
 from .responses import etag_of, json_response
@@ -51,16 +53,35 @@ def require_json_body() -> Response | None:
         bodyless = not request.content_length and (
             request.method == "DELETE" or request.path.endswith(BODYLESS_POSTS)
         )
+        # A classification sheet is the one body that is not JSON.
+        sheet = request.method == "POST" and request.path.endswith("/results")
+        if sheet and request.mimetype == "text/csv":
+            return None
         if not request.is_json and not bodyless:
             return problem(
                 415,
                 "Unsupported Media Type",
                 "send the body as JSON with Content-Type: application/json",
             )
+        try:
+            check_json_body(request.get_data(cache=True))
+        except BodyError as exc:
+            title = "Bad Request" if exc.status == 400 else "Unprocessable Content"
+            detail = f"{exc.field}: {exc.message}"
+            return problem(
+                exc.status, title, detail, errors=[{"field": exc.field, "message": exc.message}]
+            )
     return None
 
 
 WRITE_ERRORS = (400, 401, 403, 404, 412, 413, 415, 422, 428)
+
+
+def answer(body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
+    """A write's answer: JSON, or an empty 204."""
+    if status == 204:
+        return Response(status=204, headers=headers)
+    return json_response(body, status=status, headers=headers)
 
 
 def authenticated_operation(blp: Blueprint) -> Callable[[Any], Any]:
@@ -115,6 +136,8 @@ def perform_write(
     ).hexdigest()
     if key is not None and not 1 <= len(key) <= 200:
         return problem(400, "Bad Request", "Idempotency-Key must be 1 to 200 characters")
+    if key is not None and (bad := check_text(key, max_length=None)):
+        return problem(400, "Bad Request", f"Idempotency-Key {bad}")
     if key:
         replay = _replay(principal, key, request_hash)
         if replay is not None:
@@ -142,7 +165,7 @@ def perform_write(
             return replay
         raise
     headers = {"Location": location} if location else None
-    return json_response(body, status=status, headers=headers)
+    return answer(body, status, headers)
 
 
 def _replay(principal: Principal, key: str, request_hash: str) -> Response | None:
@@ -165,6 +188,4 @@ def _replay(principal: Principal, key: str, request_hash: str) -> Response | Non
     headers = {"Idempotent-Replayed": "true"}
     if record.location:
         headers["Location"] = record.location
-    return json_response(
-        json.loads(record.response_body), status=record.status_code, headers=headers
-    )
+    return answer(json.loads(record.response_body), record.status_code, headers)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, current_app, render_template
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain import queries
+from ..domain.timesheet import slugify
 from ..domain.timing import describe_local, session_time
 from ..domain.wording import result_line_text
 from ..news.entries import results_table
 from ..news.markup import markdown_to_html
 from ..store.data_version import data_version
-from ..store.engine import ping, read_session
+from ..store.engine import check_writes_commit, ping, read_session
 from .feed_links import feed_links
+from .http_cache import RETRY_AFTER_SECONDS
 
 bp = Blueprint("pages", __name__)
 
@@ -46,10 +48,16 @@ def _page(template: str, **context: object) -> str:
 @bp.get("/championships/<slug>")
 def championship(slug: str) -> str:
     """A championship's calendar, entries and results."""
-    found = queries.championship_by_slug(read_session(), slug)
+    session = read_session()
+    found = queries.championship_by_slug(session, slug)
     if found is None:
         abort(404, description=f"no championship {slug!r}")
-    return _page("championship.html", championship=found)
+    return _page(
+        "championship.html",
+        championship=found,
+        next_season=queries.next_season(session, found),
+        series_slug=slugify(found.series),
+    )
 
 
 @bp.get("/championships/<slug>/rounds/<int:number>")
@@ -82,9 +90,28 @@ def article(slug: str) -> str:
     return _page("article.html", article=found, body_html=markdown_to_html(found.body_markdown))
 
 
+@bp.get("/readyz")
+def readyz() -> Response:
+    """Readiness: 200 when a write can commit; 503 with Retry-After when the storage refuses
+    writes (full, read-only, away). ``/healthz`` is liveness: the process and reads."""
+    try:
+        check_writes_commit()
+    except SQLAlchemyError as exc:
+        reason = getattr(exc, "orig", None) or exc.__class__.__name__  # never the parameters
+        current_app.logger.warning("not ready: a write cannot commit: %s", reason)
+        response = Response(
+            "not ready: the storage does not accept writes\n",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return Response("ready\n", content_type="text/plain; charset=utf-8")
+
+
 @bp.get("/healthz")
 def healthz() -> Response:
-    """200 with the data version when the database answers; 503 otherwise."""
+    """Liveness: 200 with the data version when the database answers reads; 503 otherwise."""
     session = read_session()
     try:
         ping(session)
