@@ -14,7 +14,7 @@ from functools import partial
 from ..domain.models import Competitor, Round
 from ..domain.site import Site
 from .encoding import calendar_envelope, event_ical
-from .facts import CalendarMeta, CalendarOptions, EventFacts, feed_facts
+from .facts import CalendarMeta, CalendarOptions, EventFacts, event_uid, feed_facts
 from .fragments import FragmentCache
 from .vtimezones import vtimezone_ical
 
@@ -26,14 +26,22 @@ def render_calendar(
     settings: Site,
     competitor: Competitor | None = None,
     fragments: FragmentCache | None = None,
+    only_session: str | None = None,
 ) -> bytes:
     """The whole calendar as bytes: envelope, one VTIMEZONE per zone used, then the events.
+
+    ``only_session`` (a session slug) keeps just that session's event (an "add this session"
+    file), with the same UID as in every feed, so a calendar app treats it as the same event.
 
     Each event is cached under its facts, so after a one-session change only that session
     (and its round's all-day event, which lists every session) is encoded again.
     """
     cache = fragments if fragments is not None else FragmentCache(max_items=0)
+    rounds = list(rounds)
     events = feed_facts(rounds, options, settings, competitor)
+    if only_session is not None:
+        wanted = {event_uid(settings, r.championship.slug, r.number, only_session) for r in rounds}
+        events = [facts for facts in events if facts.uid in wanted]
     encoded = cache.many([(facts, partial(event_ical, facts)) for facts in events])
     timezones = cache.many(
         [

@@ -117,6 +117,12 @@ def championship_slugs_of(session: OrmSession, competitor_slug: str) -> frozense
     return frozenset(session.scalars(select(Championship.slug).where(Championship.id.in_(entered))))
 
 
+def article_championships(session: OrmSession, slug: str) -> list[str] | None:
+    """The championships an article is about ([] for none in particular), or None if absent."""
+    found = article_by_slug(session, slug)
+    return None if found is None else list(found.championships)
+
+
 def all_competitors(session: OrmSession) -> Sequence[Competitor]:
     """Every competitor, by name."""
     return session.scalars(select(Competitor).order_by(Competitor.name)).all()
@@ -257,6 +263,88 @@ def round_by_key(session: OrmSession, key: str) -> Round | None:
         select(Round)
         .join(Championship)
         .where(Championship.slug == championship, Round.number == number)
+    )
+
+
+def published_articles_page(
+    session: OrmSession, limit: int, offset: int
+) -> tuple[Sequence[Article], int]:
+    """One page of published articles, newest first, and how many there are in all."""
+    total = session.scalar(
+        select(func.count()).select_from(Article).where(Article.status == "published")
+    )
+    page = session.scalars(
+        select(Article)
+        .where(Article.status == "published")
+        .order_by(Article.published_at.desc(), Article.slug)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return page, total or 0
+
+
+def articles_about(
+    session: OrmSession,
+    championships: Sequence[str] = (),
+    competitor: str | None = None,
+    limit: int = 5,
+) -> list[Article]:
+    """The newest ``limit`` published articles about any of ``championships`` or about
+    ``competitor`` (a competitor's page shows news of their championships too)."""
+    wanted = set(championships)
+    return [
+        a
+        for a in published_articles(session)
+        if wanted.intersection(a.championships) or competitor in a.competitors
+    ][:limit]
+
+
+def names_by_slug(
+    session: OrmSession, championships: Sequence[str], competitors: Sequence[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Display names of championship and competitor slugs, in the given order; unknown
+    slugs are left out."""
+    champs = {
+        c.slug: c.name
+        for c in session.scalars(
+            select(Championship).where(Championship.slug.in_(list(championships)))
+        )
+    }
+    people = {
+        c.slug: c.name
+        for c in session.scalars(select(Competitor).where(Competitor.slug.in_(list(competitors))))
+    }
+    return (
+        {s: champs[s] for s in championships if s in champs},
+        {s: people[s] for s in competitors if s in people},
+    )
+
+
+def rounds_with_results(session: OrmSession) -> frozenset[int]:
+    """Ids of the rounds that have at least one session with published results."""
+    return frozenset(
+        session.scalars(
+            select(Session.round_id).where(Session.results_status == "published").distinct()
+        )
+    )
+
+
+def rounds_from(session: OrmSession, day: dt.date) -> Sequence[Round]:
+    """Rounds not over before ``day``, with sessions, circuit and championship loaded (where
+    the next session can be), by start date."""
+    return (
+        session.scalars(
+            select(Round)
+            .where(Round.end_date >= day)
+            .options(
+                selectinload(Round.sessions),
+                selectinload(Round.circuit),
+                selectinload(Round.championship),
+            )
+            .order_by(Round.start_date, Round.id)
+        )
+        .unique()
+        .all()
     )
 
 

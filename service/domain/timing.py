@@ -15,11 +15,12 @@ A wall time has one of three shapes on its day (RFC 5545 §3.3.5):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from .models import Session
+from .models import Round, Session
 from .wording import TIME_TBC
 
 UTC = dt.UTC
@@ -210,3 +211,52 @@ def describe_local(st: SessionTime) -> str:
             f" in {st.zone})"
         )
     return text
+
+
+def round_state(
+    round_: Round, today: dt.date, has_results: bool, next_round: Round | None = None
+) -> str:
+    """What a fan should read as the round's status, derived, never stored.
+
+    A cancelled, postponed or provisional round says so; a scheduled one that is over says
+    "completed" once it has published results (else "finished"); one on today "under way";
+    ``next_round`` says "next"; anything else "scheduled".
+    """
+    if round_.status != "scheduled":
+        return round_.status
+    if round_.end_date < today:
+        return "completed" if has_results else "finished"
+    if round_.start_date <= today:
+        return "under way"
+    if next_round is not None and round_ is next_round:
+        return "next"
+    return "scheduled"
+
+
+def next_round(rounds: Iterable[Round], today: dt.date) -> Round | None:
+    """The first round not yet over and not called off, by start date."""
+    ahead = [
+        r for r in rounds if r.end_date >= today and r.status not in ("cancelled", "postponed")
+    ]
+    return min(ahead, key=lambda r: (r.start_date, r.number), default=None)
+
+
+def next_session(rounds: Iterable[Round], now: dt.datetime) -> tuple[Session, SessionTime] | None:
+    """The next timed, scheduled session that starts after ``now`` (aware), or None."""
+    best: tuple[Session, SessionTime] | None = None
+    # No zone is more than a day from UTC: an earlier local day is over, without localizing.
+    cutoff = now.date() - dt.timedelta(days=1)
+    for round_ in rounds:
+        if round_.status in ("cancelled", "postponed") or round_.end_date < cutoff:
+            continue
+        for session in round_.sessions:
+            if session.status != "scheduled" or session.local_date is None:
+                continue
+            if session.local_date < cutoff:
+                continue
+            st = session_time(session)
+            if st.start_utc is None or st.start_utc <= now:
+                continue
+            if best is None or st.start_utc < best[1].start_utc:  # type: ignore[operator]
+                best = (session, st)
+    return best

@@ -34,6 +34,10 @@ log = logging.getLogger("gridfeed.worker")
 IN_PROCESS_EXTENSION = "gridfeed.in_process_worker"
 
 
+# app.extensions key: callables (app, now) the worker runs with its own housekeeping.
+HOUSEKEEPING = "gridfeed.housekeeping"
+
+
 def new_worker_id() -> str:
     """A name for this worker in claims and logs: host, process and a random tag."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -60,6 +64,9 @@ class Worker:
         reminders.plan_reminders(self.app, now)
         queue.expire_websub_leases(self.app, now)
         queue.purge_finished(self.app, now)
+        # Chores of higher layers (the API's idempotency records), registered by them.
+        for chore in self.app.extensions.get(HOUSEKEEPING, ()):
+            chore(self.app, now)
 
     def process(self, delivery_id: int) -> str:
         """Send one claimed delivery and record how it went; return its new status."""
