@@ -16,6 +16,7 @@ from .config import default_config
 from .ingest.seed import seed_once
 from .news import views as news_views
 from .notify import websub, worker
+from .stats import models as stats_models  # noqa: F401  (the tables, for migrations)
 from .store.engine import get_store
 from .web import http_cache, pages
 

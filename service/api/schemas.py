@@ -12,6 +12,7 @@ from ..domain.choices import (
     SESSION_KINDS,
     SESSION_STATUSES,
 )
+from ..notify.chat import WEBHOOK_FORMATS
 from ..notify.models import DELIVERY_STATUSES, WEBHOOK_EVENT_TYPES
 
 SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="must be a slug such as 'race-1'")
@@ -325,6 +326,13 @@ class WebhookUpdate(StrictSchema):
         metadata={"description": "lead time of session.starting_soon (default 30)"},
     )
     enabled = fields.Boolean(metadata={"description": "true re-enables a disabled subscription"})
+    format = fields.String(
+        validate=validate.OneOf(WEBHOOK_FORMATS),
+        metadata={
+            "description": "body shape: standard (Standard Webhooks JSON, the default), "
+            "discord (a Discord incoming-webhook message) or slack (a Slack one)"
+        },
+    )
 
 
 class WebhookCreate(WebhookUpdate):
@@ -344,6 +352,7 @@ class WebhookOut(Schema):
     championship = fields.String(allow_none=True)
     competitor = fields.String(allow_none=True)
     reminder_minutes = fields.Integer(required=True)
+    format = fields.String(required=True)
     enabled = fields.Boolean(required=True)
     disabled_reason = fields.String(allow_none=True)
     failing_since = fields.String(allow_none=True)
