@@ -18,7 +18,7 @@ from .news import views as news_views
 from .notify import websub, worker
 from .stats import models as stats_models  # noqa: F401  (the tables, for migrations)
 from .store.engine import get_store
-from .web import http_cache, pages
+from .web import cors, directory, http_cache, pages
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -49,10 +49,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     tokens.init_app(app)
     http_cache.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(directory.bp)
     app.register_blueprint(news_views.bp)
     app.register_blueprint(calendar_views.bp)
     app.register_blueprint(websub.bp)
     api.init_app(app)
+    cors.init_app(app)
     errors.init_app(app)  # after the API: flask-smorest installs a handler of its own
     worker.init_app(app)
     return app
