@@ -16,7 +16,7 @@ from .config import default_config
 from .ingest.seed import seed_once
 from .news import views as news_views
 from .notify import websub, worker
-from .stats import models as stats_models  # noqa: F401  (the tables, for migrations)
+from .stats import daily as stats_daily
 from .store.engine import get_store
 from .web import cors, directory, http_cache, pages
 
@@ -48,6 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     tokens.init_app(app)
     http_cache.init_app(app)
+    stats_daily.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(directory.bp)
     app.register_blueprint(news_views.bp)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..store.base import Base, UTCDateTime
 
-TOKEN_PERMISSIONS = ("calendar", "results", "articles", "webhooks")
+TOKEN_PERMISSIONS = ("calendar", "results", "articles", "webhooks", "stats")
 
 
 class ApiToken(Base):

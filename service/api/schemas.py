@@ -398,3 +398,44 @@ class DeliveryQuery(PageQuery):
 
 WebhookPage = page_of(WebhookOut, "WebhookPage")
 DeliveryPage = page_of(DeliveryOut, "DeliveryPage")
+
+
+# -- subscriber counts --------------------------------------------------------------------
+
+
+class FeedStatsQuery(StrictSchema):
+    championship = fields.String(
+        load_default=None,
+        validate=SLUG,
+        metadata={"description": "only this championship's feeds (a scoped token must say)"},
+    )
+    from_ = fields.Date(
+        data_key="from",
+        load_default=None,
+        metadata={"description": "first day (default: 30 days ago)"},
+    )
+    to = fields.Date(load_default=None, metadata={"description": "last day (default: today, UTC)"})
+
+
+class FeedDayOut(Schema):
+    day = fields.String(required=True)
+    feed = fields.String(required=True, metadata={"description": "the feed's path"})
+    championship = fields.String(allow_none=True)
+    direct = fields.Integer(
+        required=True, metadata={"description": "distinct fetchers that are a person's own app"}
+    )
+    aggregators = fields.Integer(required=True)
+    aggregator_subscribers = fields.Integer(
+        required=True,
+        metadata={"description": "subscribers aggregators report (1 for one that reports none)"},
+    )
+    total = fields.Integer(
+        required=True, metadata={"description": "direct + aggregator_subscribers"}
+    )
+
+
+class FeedStatsOut(Schema):
+    start = fields.String(required=True, data_key="from")
+    end = fields.String(required=True, data_key="to")
+    championship = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(FeedDayOut), required=True)

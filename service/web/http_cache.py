@@ -19,6 +19,7 @@ from flask import Flask, Response, current_app, request
 
 from ..store.data_version import data_version
 from ..store.engine import read_session
+from .fetch_stats import count_fetch
 from .site import hub_url
 
 EXTENSION = "gridfeed.render_cache"
@@ -133,4 +134,5 @@ def feed_response(
         response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)
     if filename:
         response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    count_fetch()
     return response

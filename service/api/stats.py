@@ -1,0 +1,52 @@
+"""Subscriber counts for publishers: ``GET /api/v1/stats/feeds`` for a token with ``stats``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Response, abort
+from flask_smorest import Blueprint
+
+from ..stats.daily import utc_today
+from ..stats.queries import feed_days
+from ..store.engine import read_session
+from .responses import json_response
+from .schemas import FeedStatsOut, FeedStatsQuery
+from .tokens import authenticate
+from .writing import authenticated_operation
+
+blp = Blueprint(
+    "api_stats",
+    __name__,
+    url_prefix="/api/v1",
+    description="Subscriber counts per feed and day: need a token with `stats`.",
+)
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
+
+
+@blp.route("/stats/feeds", methods=["GET"])
+@blp.arguments(FeedStatsQuery, location="query")
+@blp.response(200, FeedStatsOut)
+@authenticated_operation(blp)
+def feed_stats(args: dict[str, Any]) -> Response:
+    """Distinct fetchers per feed and day (UTC), newest first. No address or user agent is
+    kept: people are counted by a hash whose daily salt is deleted at the end of the day;
+    aggregators (Feedly, Inoreader, Google Calendar…) count as the subscribers they report."""
+    championship = args["championship"]
+    authenticate("stats", championship)
+    end = args["to"] or utc_today()
+    start = args["from_"] or end - dt.timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        abort(400, description=f"from: must not be after to ({end.isoformat()})")
+    if (end - start).days >= MAX_DAYS:
+        abort(400, description=f"from: the range may cover at most {MAX_DAYS} days")
+    items = [d.as_dict() for d in feed_days(read_session(), start, end, championship)]
+    body = {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "championship": championship,
+        "items": items,
+    }
+    return json_response(body, etag=False)
