@@ -6,10 +6,9 @@ import datetime as dt
 from collections.abc import Sequence
 
 from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy import select
 
 from ..domain import queries
-from ..domain.models import Article, Championship, Change, Competitor
+from ..domain.models import Championship, Change, Competitor
 from ..store.data_version import current_data_version, data_state
 from ..store.engine import read_session
 from ..web.http_cache import Rendered, feed_response, render_cached
@@ -38,36 +37,9 @@ def parse_limit(raw: str | None) -> int:
 
 def _changes(session, championships: Sequence[Championship], limit: int) -> list[Change]:
     slugs = [c.slug for c in championships]
-    schedule = session.scalars(
-        select(Change)
-        .where(
-            Change.championship.in_(slugs),
-            Change.entity.in_(["session", "round"]),
-            Change.action == "updated",
-        )
-        .order_by(Change.id.desc())
-        .limit(limit)
-    ).all()
-    corrections = session.scalars(
-        select(Change)
-        .where(
-            Change.championship.in_(slugs), Change.entity == "results", Change.action == "corrected"
-        )
-        .order_by(Change.id)
-    ).all()
-    return [*corrections, *schedule]
-
-
-def _articles(session, championship: str | None, competitor: str | None) -> Sequence[Article]:
-    # JSON list columns are filtered in Python: portable across SQLite and PostgreSQL.
-    articles = session.scalars(
-        select(Article).where(Article.status == "published").order_by(Article.published_at.desc())
-    ).all()
     return [
-        a
-        for a in articles
-        if (championship is None or championship in a.championships)
-        and (competitor is None or competitor in a.competitors)
+        *queries.results_corrections(session, slugs),
+        *queries.schedule_changes(session, slugs, limit),
     ]
 
 
@@ -98,7 +70,7 @@ def _render(session, kind, slug, fmt, limit, site, self_url, hub) -> Rendered | 
     if kind is None:
         championships = queries.all_championships(session)
         scope, title, home = Scope(), "gridfeed: all news", site.url("/")
-        articles = _articles(session, None, None)
+        articles = queries.published_articles(session, None, None)
     elif kind == "championships":
         championship = queries.championship_by_slug(session, slug)
         if championship is None:
@@ -106,7 +78,7 @@ def _render(session, kind, slug, fmt, limit, site, self_url, hub) -> Rendered | 
         championships = [championship]
         scope = Scope(championships=frozenset([slug]))
         title, home = f"{championship.name}: news and results", site.url(f"/championships/{slug}")
-        articles = _articles(session, slug, None)
+        articles = queries.published_articles(session, slug, None)
     else:
         competitor = queries.competitor_by_slug(session, slug)
         if competitor is None:
@@ -114,7 +86,7 @@ def _render(session, kind, slug, fmt, limit, site, self_url, hub) -> Rendered | 
         championships = queries.championships_of(session, competitor)
         scope = Scope(championships=frozenset(c.slug for c in championships), competitor=slug)
         title, home = f"{competitor.name}: news and results", site.url(f"/competitors/{slug}")
-        articles = _articles(session, None, slug)
+        articles = queries.published_articles(session, None, slug)
     items = collect_items(
         site=site,
         scope=scope,

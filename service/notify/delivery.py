@@ -25,12 +25,12 @@ import urllib3
 from flask import Flask
 from sqlalchemy import select
 
+from ..domain import queries
 from ..domain.timing import session_time, utc_iso
 from ..store.data_version import forget_data_version
 from ..store.engine import get_store, write_session
 from .models import Delivery, WebhookSubscription, WebSubSubscription
 from .outbound_http import Answer, UnsafeTarget, check_configured, send
-from .payloads import session_by_key
 from .queue import Outcome
 from .reminders import REMINDER_ROUND_STATUSES
 from .signing import sign_webhook, sign_websub, unseal
@@ -198,7 +198,7 @@ def _reminder_obsolete(app: Flask, dedupe_key: str) -> str | None:
     except ValueError:
         return "the reminder has no planned session"
     with get_store(app).sessions() as session:
-        found = session_by_key(session, key)
+        found = queries.session_by_key(session, key)
         if found is None:
             return "the session no longer exists"
         if found.status != "scheduled":
