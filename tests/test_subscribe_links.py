@@ -1,63 +1,180 @@
-"""Subscribe links on the pages: webcal, Google, Outlook.com and the plain URL, all of which
-lead to a calendar this service serves."""
+"""The subscribe panel without JavaScript: webcal, Google, Outlook.com, Outlook for work and the
+plain URL on every page with a calendar, the options form, the QR code and "add this
+session". Every link is followed to a calendar this service serves and parsed with vobject."""
 
 from __future__ import annotations
 
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+from xml.etree import ElementTree
 
+import pytest
 import vobject
 
 from .conftest import make_app
 
+BASE = "https://feeds.example.org"
+GT4 = "gt4-european-series-2023"
+PANEL_PAGES = {
+    "/": f"{BASE}/calendar.ics",
+    f"/championships/{GT4}": f"{BASE}/championships/{GT4}/calendar.ics",
+    f"/championships/{GT4}/rounds/2": f"{BASE}/championships/{GT4}/calendar.ics",
+    "/competitors/jessica-backman": f"{BASE}/competitors/jessica-backman/calendar.ics",
+}
 
-class _Anchors(HTMLParser):
+
+class _Page(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
+        self.links: dict[str, str] = {}
         self.hrefs: list[str] = []
+        self.url_field = ""
+        self.qr = ""
+        self.checked: list[tuple[str, str]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
         if tag == "a":
-            self.hrefs.extend(v or "" for k, v in attrs if k == "href")
+            self.hrefs.append(a.get("href", ""))
+            if "data-sub-link" in a:
+                self.links[a["data-sub-link"]] = a["href"]
+        if tag == "input" and "data-sub-url" in a:
+            self.url_field = a["value"]
+        if tag == "input" and "checked" in a:
+            self.checked.append((a["name"], a["value"]))
+        if tag == "img" and "data-sub-qr" in a:
+            self.qr = a["src"]
 
 
-def _hrefs(html: str) -> list[str]:
-    parser = _Anchors()
-    parser.feed(html)
-    return parser.hrefs
+def _parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    return page
 
 
-def _calendar_urls(hrefs: list[str]) -> dict[str, set[str]]:
-    """The https calendar URL each kind of subscribe link points at."""
-    found: dict[str, set[str]] = {"webcal": set(), "google": set(), "outlook": set()}
-    for href in hrefs:
+@pytest.fixture
+def public_client(db_path: Path):
+    return make_app(db_path, AUTO_SEED=False, PUBLIC_BASE_URL=BASE).test_client()
+
+
+def _calendar_of_each_link(links: dict[str, str]) -> dict[str, str]:
+    """The https calendar URL each subscribe link carries."""
+    found = {}
+    for kind, href in links.items():
         parts = urlsplit(href)
-        if parts.scheme == "webcal":
-            found["webcal"].add(parts._replace(scheme="https").geturl())
-        elif parts.netloc == "calendar.google.com":
-            found["google"].update(parse_qs(parts.query)["cid"])
-        elif parts.netloc == "outlook.live.com":
-            found["outlook"].update(parse_qs(parts.query)["url"])
+        if kind == "webcal":
+            assert parts.scheme == "webcal"
+            found[kind] = parts._replace(scheme="https").geturl()
+        elif kind == "google":
+            assert (parts.netloc, parts.path) == ("calendar.google.com", "/calendar/r")
+            found[kind] = parse_qs(parts.query)["cid"][0]
+        else:
+            host = {"outlook": "outlook.live.com", "office": "outlook.office.com"}[kind]
+            assert (parts.netloc, parts.path) == (host, "/calendar/0/addfromweb")
+            found[kind] = parse_qs(parts.query)["url"][0]
     return found
 
 
-def test_home_offers_every_way_to_subscribe_to_each_calendar(db_path: Path) -> None:
-    app = make_app(db_path, AUTO_SEED=False, PUBLIC_BASE_URL="https://feeds.example.org")
-    client = app.test_client()
-    found = _calendar_urls(_hrefs(client.get("/").get_data(as_text=True)))
-    expected = {
-        "https://feeds.example.org/calendar.ics",
-        "https://feeds.example.org/championships/gt4-european-series-2023/calendar.ics",
-        "https://feeds.example.org/competitors/jessica-backman/calendar.ics",
-    }
-    for kind, urls in found.items():
-        assert expected <= urls, kind
-        assert all(u.endswith("/calendar.ics") for u in urls), kind
-    # Each link leads to a calendar that parses.
-    for url in expected:
-        response = client.get(urlsplit(url).path)
+def test_every_page_with_a_calendar_offers_every_app(public_client) -> None:
+    for page_path, calendar in PANEL_PAGES.items():
+        page = _parse(public_client.get(page_path).get_data(as_text=True))
+        assert page.url_field == calendar, page_path
+        assert set(page.links) == {"webcal", "google", "outlook", "office"}, page_path
+        assert set(_calendar_of_each_link(page.links).values()) == {calendar}, page_path
+        response = public_client.get(urlsplit(calendar).path)
         assert response.status_code == 200
         assert vobject.readOne(response.get_data(as_text=True)).name == "VCALENDAR"
-    page = client.get("/").get_data(as_text=True)
-    assert "<code>https://feeds.example.org/competitors/jessica-backman/calendar.ics</code>" in page
+
+
+def test_outlook_links_carry_the_calendars_real_name(public_client) -> None:
+    page = _parse(public_client.get(f"/championships/{GT4}").get_data(as_text=True))
+    for kind in ("outlook", "office"):
+        assert parse_qs(urlsplit(page.links[kind]).query)["name"] == ["GT4 European Series 2023"]
+
+
+def test_no_js_form_race_and_30_minutes(public_client) -> None:
+    response = public_client.get(f"/championships/{GT4}?include=race&alarm=30&zone=circuit")
+    page = _parse(response.get_data(as_text=True))
+    wanted = f"{BASE}/championships/{GT4}/calendar.ics?include=race&alarm=30"
+    assert page.url_field == wanted
+    assert set(_calendar_of_each_link(page.links).values()) == {wanted}
+    assert ("include", "race") in page.checked and ("alarm", "30") in page.checked
+    assert ("zone", "circuit") in page.checked
+    calendar = vobject.readOne(
+        public_client.get(urlsplit(wanted).path + "?" + urlsplit(wanted).query).get_data(
+            as_text=True
+        )
+    )
+    kinds = {str(e.categories.value[-1]) for e in calendar.vevent_list}
+    assert kinds == {"Race"}
+
+
+def test_no_js_form_several_reminders_and_utc(public_client) -> None:
+    query = "include=qualifying&include=race&alarm=1440&alarm=15&zone=utc"
+    page = _parse(public_client.get(f"/competitors/jessica-backman?{query}").get_data(as_text=True))
+    assert page.url_field == (
+        f"{BASE}/competitors/jessica-backman/calendar.ics"
+        "?include=qualifying&include=race&alarm=15&alarm=1440&tz=utc"
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("include=lunch", "include"),
+        ("alarm=7", "alarm"),
+        ("alarm=x", "alarm"),
+        ("zone=mars", "zone"),
+        ("tz=Mars/Base", "tz"),
+    ],
+)
+def test_bad_panel_options_are_400s_naming_the_field(public_client, query: str, field: str) -> None:
+    response = public_client.get(f"/championships/{GT4}?{query}")
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert f"{field}:" in body and "Traceback" not in body
+
+
+def test_qr_code_encodes_the_chosen_url(public_client) -> None:
+    page = _parse(
+        public_client.get(f"/championships/{GT4}?include=race&alarm=30").get_data(as_text=True)
+    )
+    response = public_client.get(page.qr)
+    assert response.status_code == 200
+    assert response.content_type == "image/svg+xml"
+    svg = ElementTree.fromstring(response.data)
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    assert parse_qs(urlsplit(page.qr).query)["url"] == [
+        f"{BASE}/championships/{GT4}/calendar.ics?include=race&alarm=30"
+    ]
+    for foreign in ("https://evil.example/x.ics", f"{BASE}/news.rss", ""):
+        assert (
+            public_client.get("/subscribe/qr.svg", query_string={"url": foreign}).status_code == 400
+        )
+
+
+def test_add_this_session_is_one_event_with_the_feeds_uid(public_client) -> None:
+    page = _parse(public_client.get(f"/championships/{GT4}/rounds/2").get_data(as_text=True))
+    session_links = [h for h in page.hrefs if "/sessions/" in h and h.endswith(".ics")]
+    assert session_links, "no add-this-session link"
+    feed = vobject.readOne(
+        public_client.get(f"/championships/{GT4}/calendar.ics").get_data(as_text=True)
+    )
+    feed_uids = {e.uid.value for e in feed.vevent_list}
+    for href in session_links:
+        one = vobject.readOne(public_client.get(href).get_data(as_text=True))
+        assert len(one.vevent_list) == 1, href
+        assert one.vevent.uid.value in feed_uids
+        assert one.vevent.uid.value.startswith(f"{GT4}.2.{href.rsplit('/', 1)[1][:-4]}@")
+    weekend = [h for h in page.hrefs if h == f"/championships/{GT4}/rounds/2.ics"]
+    assert weekend, "no add-this-weekend link"
+    google = [h for h in page.hrefs if h.startswith("https://calendar.google.com/calendar/render?")]
+    assert google and all(parse_qs(urlsplit(h).query)["action"] == ["TEMPLATE"] for h in google)
+    assert all(parse_qs(urlsplit(h).query)["ctz"] == ["Europe/Paris"] for h in google)
+
+
+def test_a_session_without_a_day_has_no_one_event_calendar(public_client) -> None:
+    response = public_client.get(f"/championships/{GT4}/rounds/2/sessions/free-practice-1.ics")
+    assert response.status_code == 404
+    assert public_client.get(f"/championships/{GT4}/rounds/2/sessions/nope.ics").status_code == 404

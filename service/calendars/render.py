@@ -14,7 +14,7 @@ from functools import partial
 from ..domain.models import Competitor, Round
 from ..domain.site import Site
 from .encoding import calendar_envelope, event_ical
-from .facts import CalendarMeta, CalendarOptions, feed_facts
+from .facts import CalendarMeta, CalendarOptions, event_uid, feed_facts
 from .fragments import FragmentCache
 from .vtimezones import vtimezone
 
@@ -26,18 +26,28 @@ def render_calendar(
     settings: Site,
     competitor: Competitor | None = None,
     fragments: FragmentCache | None = None,
+    only_session: str | None = None,
 ) -> bytes:
     """The whole calendar as bytes: envelope, one VTIMEZONE per zone used, then the events.
+
+    ``only_session`` (a session slug) keeps just that session's event (an "add this session"
+    file), with the same UID as in every feed, so a calendar app treats it as the same event.
 
     Each event is cached under its facts, so after a one-session change only that session
     (and its round's all-day event, which lists every session) is encoded again.
     """
     cache = fragments if fragments is not None else FragmentCache(max_items=0)
+    rounds = list(rounds)
     events = feed_facts(rounds, options, settings, competitor)
+    if only_session is not None:
+        wanted = {event_uid(settings, r.championship.slug, r.number, only_session) for r in rounds}
+        events = [facts for facts in events if facts.uid in wanted]
     years: dict[str, set[int]] = {}
     if not options.utc:
         for round_ in rounds:
             for session in round_.sessions:
+                if only_session is not None and session.slug != only_session:
+                    continue
                 if session.local_date and session.local_time and options.selects(session.kind):
                     years.setdefault(round_.circuit.timezone, set()).add(session.local_date.year)
     encoded = cache.many([(facts, partial(event_ical, facts)) for facts in events])

@@ -81,7 +81,10 @@ Loaded = tuple[CalendarMeta, Sequence[Round], Competitor | None]
 
 
 def _serve(
-    key: tuple[object, ...], filename: str, load: Callable[[str], Loaded | None]
+    key: tuple[object, ...],
+    filename: str,
+    load: Callable[[str], Loaded | None],
+    only_session: str | None = None,
 ) -> Response:
     """Render once per data version and options, and serve with HTTP caching.
 
@@ -100,7 +103,7 @@ def _serve(
             return None
         meta, rounds, competitor = loaded
         fragments = current_app.extensions[FRAGMENTS_EXTENSION]
-        body = render_calendar(meta, rounds, options, settings, competitor, fragments)
+        body = render_calendar(meta, rounds, options, settings, competitor, fragments, only_session)
         slugs = sorted({r.championship.slug for r in rounds}) if key[0] != "all" else None
         stamps = [last_modified(rounds), queries.last_change_at(read_session(), slugs)]
         changed = max((s for s in stamps if s), default=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
@@ -177,3 +180,23 @@ def round_calendar(slug: str, number: int) -> Response:
         return meta, [found], None
 
     return _serve(("round", slug, number), f"{slug}-round-{number}.ics", load)
+
+
+@bp.get("/championships/<slug>/rounds/<int:number>/sessions/<session_slug>.ics")
+def session_calendar(slug: str, number: int, session_slug: str) -> Response:
+    """One session as a one-event calendar ("add this session"), its UID as in every feed."""
+
+    def load(url: str) -> Loaded | None:
+        found = queries.round_by_number(read_session(), slug, number)
+        dated = [s for s in found.sessions if s.slug == session_slug] if found else []
+        if found is None or not dated or dated[0].local_date is None:
+            return None  # unknown, or no day published yet: nothing to add
+        name = f"{found.championship.name}: {dated[0].name}, {found.display_name}"
+        return CalendarMeta(name, f"{name}, in the circuit's time.", url), [found], None
+
+    return _serve(
+        ("session", slug, number, session_slug),
+        f"{slug}-round-{number}-{session_slug}.ics",
+        load,
+        only_session=session_slug,
+    )

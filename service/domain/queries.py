@@ -141,10 +141,12 @@ def last_change_at(
 
 
 def championships_with_rounds(session: OrmSession) -> Sequence[Championship]:
-    """Every championship with its rounds and their circuits (no sessions), newest first."""
+    """Every championship with its rounds, their circuits and sessions (not results' lines),
+    newest first: enough for rounds tables with derived statuses and the next session."""
+    rounds = selectinload(Championship.rounds)
     return session.scalars(
         select(Championship)
-        .options(selectinload(Championship.rounds).selectinload(Round.circuit))
+        .options(rounds.selectinload(Round.circuit), rounds.selectinload(Round.sessions))
         .order_by(Championship.season.desc(), Championship.name)
     ).all()
 
@@ -253,4 +255,58 @@ def round_by_key(session: OrmSession, key: str) -> Round | None:
         select(Round)
         .join(Championship)
         .where(Championship.slug == championship, Round.number == number)
+    )
+
+
+def published_articles_page(
+    session: OrmSession, limit: int, offset: int
+) -> tuple[Sequence[Article], int]:
+    """One page of published articles, newest first, and how many there are in all."""
+    total = session.scalar(
+        select(func.count()).select_from(Article).where(Article.status == "published")
+    )
+    page = session.scalars(
+        select(Article)
+        .where(Article.status == "published")
+        .order_by(Article.published_at.desc(), Article.slug)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return page, total or 0
+
+
+def articles_about(
+    session: OrmSession,
+    championships: Sequence[str] = (),
+    competitor: str | None = None,
+    limit: int = 5,
+) -> list[Article]:
+    """The newest ``limit`` published articles about any of ``championships`` or about
+    ``competitor`` (a competitor's page shows news of their championships too)."""
+    wanted = set(championships)
+    return [
+        a
+        for a in published_articles(session)
+        if wanted.intersection(a.championships) or competitor in a.competitors
+    ][:limit]
+
+
+def names_by_slug(
+    session: OrmSession, championships: Sequence[str], competitors: Sequence[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Display names of championship and competitor slugs, in the given order; unknown
+    slugs are left out."""
+    champs = {
+        c.slug: c.name
+        for c in session.scalars(
+            select(Championship).where(Championship.slug.in_(list(championships)))
+        )
+    }
+    people = {
+        c.slug: c.name
+        for c in session.scalars(select(Competitor).where(Competitor.slug.in_(list(competitors))))
+    }
+    return (
+        {s: champs[s] for s in championships if s in champs},
+        {s: people[s] for s in competitors if s in people},
     )

@@ -7,12 +7,13 @@ silently use the zone's first (local mean time) offset.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import pytz
 
-from .models import Session
+from .models import Round, Session
 from .wording import TIME_TBC
 
 
@@ -92,3 +93,51 @@ def describe_local(st: SessionTime) -> str:
     if st.start_local is None:
         return f"{day}, {TIME_TBC}"
     return f"{day} {st.start_local:%H:%M %Z}"
+
+
+def has_results(round_: Round) -> bool:
+    """Whether any session of the round has published results."""
+    return any(s.results_status == "published" for s in round_.sessions)
+
+
+def round_state(round_: Round, today: dt.date, next_round: Round | None = None) -> str:
+    """What a fan should read as the round's status, derived, never stored.
+
+    A cancelled, postponed or provisional round says so; a scheduled one that is over says
+    "completed" once it has results (else "finished"); ``next_round`` says
+    "next"; anything else "scheduled".
+    """
+    if round_.status != "scheduled":
+        return round_.status
+    if round_.end_date < today:
+        return "completed" if has_results(round_) else "finished"
+    if round_.start_date <= today:
+        return "under way"
+    if next_round is not None and round_ is next_round:
+        return "next"
+    return "scheduled"
+
+
+def next_round(rounds: Iterable[Round], today: dt.date) -> Round | None:
+    """The first round not yet over and not called off, by start date."""
+    ahead = [
+        r for r in rounds if r.end_date >= today and r.status not in ("cancelled", "postponed")
+    ]
+    return min(ahead, key=lambda r: (r.start_date, r.number), default=None)
+
+
+def next_session(rounds: Iterable[Round], now: dt.datetime) -> tuple[Session, SessionTime] | None:
+    """The next timed, scheduled session that starts after ``now`` (aware), or None."""
+    best: tuple[Session, SessionTime] | None = None
+    for round_ in rounds:
+        if round_.status in ("cancelled", "postponed"):
+            continue
+        for session in round_.sessions:
+            if session.status != "scheduled":
+                continue
+            st = session_time(session)
+            if st.start_utc is None or st.start_utc <= now:
+                continue
+            if best is None or st.start_utc < best[1].start_utc:  # type: ignore[operator]
+                best = (session, st)
+    return best

@@ -61,6 +61,27 @@ def day_text(value: dt.date) -> str:
     return f"{value:%a} {value.day} {value:%B}"
 
 
+def instant_text(value: dt.datetime) -> str:
+    """An aware instant in the site's one style: "Sun 4 June 11:30 CEST" (zone as given)."""
+    return f"{value:%a} {value.day} {value:%B} {value:%H:%M} {value:%Z}"
+
+
+def date_text(value: dt.date) -> str:
+    """A day with its year in the site's one style: "4 June 2023"."""
+    return f"{value.day} {value:%B %Y}"
+
+
+def span_text(start: dt.date, end: dt.date) -> str:
+    """A round's days: "3 – 4 June 2023", "29 September – 1 October 2023"."""
+    if start == end:
+        return date_text(start)
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day} – {end.day} {end:%B %Y}"
+    if start.year == end.year:
+        return f"{start.day} {start:%B} – {end.day} {end:%B %Y}"
+    return f"{date_text(start)} – {date_text(end)}"
+
+
 def ordinal(n: int | None) -> str:
     """1st, 2nd, 3rd, 4th, 11th, 21st."""
     if n is None:

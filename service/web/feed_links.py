@@ -6,20 +6,6 @@ These URLs are permanent: websites embed them and calendar apps keep them for ye
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit, urlunsplit
-
-GOOGLE_ADD = "https://calendar.google.com/calendar/render?cid={url}"
-OUTLOOK_ADD = "https://outlook.live.com/calendar/0/addfromweb?url={url}&name={name}"
-
-
-@dataclass(frozen=True)
-class SubscribeLinks:
-    """The ways to subscribe to one calendar URL, from calendar apps and the web."""
-
-    https: str
-    webcal: str
-    google: str
-    outlook: str
 
 
 @dataclass(frozen=True)
@@ -30,28 +16,10 @@ class FeedLink:
     path: str
     media_type: str
 
-    def subscribe(self, base_url: str, name: str = "gridfeed") -> SubscribeLinks | None:
-        """Subscribe links for a calendar feed (None for other feeds), from the site's base."""
-        if self.media_type != "text/calendar":
-            return None
-        return subscribe_links(base_url.rstrip("/") + self.path, name)
-
-
-def subscribe_links(url: str, name: str) -> SubscribeLinks:
-    """``webcal://``, Google's and Outlook.com's add links, and the plain URL of a calendar.
-
-    Google takes the https URL in ``cid`` and caches per URL, so a filtered feed (its options
-    in the query) is a separate subscription there, as it should be.
-    """
-    parts = urlsplit(url)
-    webcal = urlunsplit(("webcal", *parts[1:]))
-    encoded = quote(url, safe="")
-    return SubscribeLinks(
-        https=url,
-        webcal=webcal,
-        google=GOOGLE_ADD.format(url=encoded),
-        outlook=OUTLOOK_ADD.format(url=encoded, name=quote(name, safe="")),
-    )
+    @property
+    def is_calendar(self) -> bool:
+        """Whether this is an iCal feed (the subscribe panel's business)."""
+        return self.media_type == "text/calendar"
 
 
 NEWS_FORMATS = (
