@@ -18,7 +18,7 @@ from .news import views as news_views
 from .notify import websub, worker
 from .stats import daily as stats_daily
 from .store.engine import get_store
-from .web import cors, directory, http_cache, pages
+from .web import cors, directory, embed, http_cache, pages
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -51,6 +51,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     stats_daily.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(directory.bp)
+    app.register_blueprint(embed.bp)
     app.register_blueprint(news_views.bp)
     app.register_blueprint(calendar_views.bp)
     app.register_blueprint(websub.bp)
