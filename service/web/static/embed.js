@@ -11,10 +11,15 @@ h2{font-size:1rem;margin:0 0 .4rem}a{color:var(--gridfeed-accent,#b00020)}
 ol{list-style:none;margin:0;padding:0}li{display:flex;flex-wrap:wrap;gap:0 .6rem;padding:.3rem 0;border-bottom:1px solid var(--gridfeed-border,#d6d6d6)}
 .what{font-weight:600}.where,.note{color:var(--gridfeed-muted,#555)}.when{margin-left:auto}`;
 
-const whenFormat = new Intl.DateTimeFormat("en-GB", {
+// "Sun 4 June 05:30 EDT", the site's own wording (static/local-time.js).
+const whenFormat = new Intl.DateTimeFormat("en-US", {
   weekday: "short", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit",
-  hour12: false, timeZoneName: "short",
+  hourCycle: "h23", timeZoneName: "short",
 });
+function whenText(date) {
+  const p = Object.fromEntries(whenFormat.formatToParts(date).map((x) => [x.type, x.value]));
+  return `${p.weekday} ${p.day} ${p.month} ${p.hour}:${p.minute} ${p.timeZoneName}`;
+}
 const dayFormat = new Intl.DateTimeFormat("en-GB", {
   weekday: "short", day: "numeric", month: "long", timeZone: "UTC",
 });
@@ -47,8 +52,15 @@ class GridfeedSchedule extends HTMLElement {
     this.shadowRoot.append(style, this.body);
   }
 
-  connectedCallback() { this.load(); }
-  attributeChangedCallback() { if (this.isConnected) this.load(); }
+  // Attributes set at upgrade and several changed at once make one request, not one each.
+  connectedCallback() { this.schedule(); }
+  attributeChangedCallback() { if (this.isConnected) this.schedule(); }
+
+  schedule() {
+    if (this.pending) return;
+    this.pending = true;
+    queueMicrotask(() => { this.pending = false; this.load(); });
+  }
 
   scope() {
     for (const name of ["championship", "competitor"]) {
@@ -101,7 +113,7 @@ class GridfeedSchedule extends HTMLElement {
       if (s.start_utc) {
         const start = new Date(s.start_utc);
         when.dateTime = s.start_utc;
-        when.textContent = `${whenFormat.format(start)} · ${until(start, now)}`;
+        when.textContent = `${whenText(start)} · ${until(start, now)}`;
       } else {
         when.textContent = s.local_date ? `${dayFormat.format(new Date(s.local_date))}, time TBC` : "date TBC";
       }
