@@ -63,6 +63,12 @@ def batch(client, url: str, etag: str | None, size: int, offset: int) -> float:
     return (time.process_time() - started) / size
 
 
+def spread(values: list[float]) -> str:
+    """Median (interquartile range)."""
+    q1, median, q3 = statistics.quantiles(values, n=4)
+    return f"{median:.3f} ({q1:.3f}–{q3:.3f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
@@ -73,16 +79,19 @@ def main() -> None:
         create_app(
             {"TESTING": True, "DATABASE_URL": f"sqlite:///{seeded}", "DATA_DIR": str(ROOT / "data")}
         )
-        shutil.copy(seeded, Path(tmp) / "on.sqlite3")
-        shutil.copy(seeded, Path(tmp) / "off.sqlite3")
-        apps = {
-            "on": make(Path(tmp) / "on.sqlite3", True),
-            "off": make(Path(tmp) / "off.sqlite3", False),
-        }
+        # "control" is a second app with counting off: on/off means something only next to
+        # control/off, the difference two identical apps show in the same run.
+        apps = {}
+        for name, counting in (("on", True), ("off", False), ("control", False)):
+            shutil.copy(seeded, Path(tmp) / f"{name}.sqlite3")
+            apps[name] = make(Path(tmp) / f"{name}.sqlite3", counting)
         clients = {name: app.test_client() for name, app in apps.items()}
-        print(f"{args.rounds} rounds of {args.batch} requests each, alternating; µs per request\n")
-        print("| response | counting off (anchor) | counting on | ratio on/off, median (IQR) |")
-        print("| --- | ---: | ---: | ---: |")
+        print(f"{args.rounds} rounds of {args.batch} requests each, rotated; CPU µs per request\n")
+        print(
+            "| response | counting off (anchor) | counting on | ratio on/off, median (IQR) "
+            "| control: off again / off, median (IQR) |"
+        )
+        print("| --- | ---: | ---: | ---: | ---: |")
         offset = 0
         for label, (url, conditional) in FEEDS.items():
             etags = {
@@ -90,18 +99,20 @@ def main() -> None:
             }
             for client in clients.values():  # warm both
                 batch(client, url, None, 20, 0)
-            times: dict[str, list[float]] = {"on": [], "off": []}
-            ratios = []
+            times: dict[str, list[float]] = {name: [] for name in clients}
+            ratios, controls = [], []
             for round_ in range(args.rounds):
-                order = ("on", "off") if round_ % 2 else ("off", "on")
+                names = list(clients)
+                order = names[round_ % 3 :] + names[: round_ % 3]  # rotate who goes first
                 for name in order:
                     times[name].append(batch(clients[name], url, etags[name], args.batch, offset))
                     offset += args.batch
                 ratios.append(times["on"][-1] / times["off"][-1])
-            q1, median, q3 = statistics.quantiles(ratios, n=4)
+                controls.append(times["control"][-1] / times["off"][-1])
             print(
                 f"| {label} | {statistics.median(times['off']) * 1e6:.0f} | "
-                f"{statistics.median(times['on']) * 1e6:.0f} | {median:.3f} ({q1:.3f}–{q3:.3f}) |"
+                f"{statistics.median(times['on']) * 1e6:.0f} | {spread(ratios)} | "
+                f"{spread(controls)} |"
             )
 
 
