@@ -253,3 +253,30 @@ def test_a_reminder_reads_as_a_sentence_with_the_circuits_time(db_path) -> None:
     start = dt.datetime.fromisoformat(race["local_start"]).astimezone(PARIS)
     circuit = race["circuit"]["name"] if "circuit" in race else "Circuit Paul Ricard"
     assert body["text"] == f"Race at {circuit} starts in 30 minutes — {start:%H:%M %Z}"
+
+
+def test_results_read_as_a_sentence_with_the_podium(app, client, token) -> None:
+    sessions = f"/api/v1/championships/{GT4}/rounds/3/sessions"
+    created = client.post(
+        sessions,
+        headers=auth(token),
+        json={"slug": "race-1", "name": "Race 1", "kind": "race", "local_date": "2023-07-01"},
+    )
+    assert created.status_code == 201, created.json
+    with receiving() as receiver:
+        subscribe(client, token, receiver.url, ["results.published"], format="discord")
+        published = client.put(
+            f"{sessions}/race-1/results",
+            headers=auth(token),
+            json={"lines": [{"entry": "racing-one-backman", "position": 5}]},
+        )
+        assert published.status_code == 200, published.json
+        seen = deliver_one(app, receiver)
+    embed = check_discord(json.loads(seen.body))
+    circuit = client.get(f"/api/v1/championships/{GT4}/rounds/3").json["name"]
+    drivers = " / ".join(
+        client.get(f"/api/v1/competitors/{slug}").json["name"]
+        for slug in ("andreas-backman", "jessica-backman")
+    )
+    assert embed["description"] == f"{circuit}, Race 1 results: 5th {drivers}"
+    assert embed["url"].endswith(f"/championships/{GT4}/rounds/3#race-1")

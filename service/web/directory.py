@@ -112,7 +112,7 @@ def championship_opml(slug: str) -> Response:
     return _opml(("championship", slug), listing)
 
 
-def round_calendars(championship: Championship) -> list:
+def round_calendars(championship: Championship) -> list[FeedLink]:
     """Each round's calendar, labelled with the round."""
     return [
         FeedLink(f"Round {r.number}, {r.display_name}", link.path, link.media_type)

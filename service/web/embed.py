@@ -114,9 +114,9 @@ def upcoming_sessions(
             if (st.start_utc and st.start_utc <= now) or (not st.timed and day < now.date()):
                 continue
             order = st.start_utc or dt.datetime.combine(day, dt.time(23, 59), dt.UTC)
-            ahead.append((order, session.id, session, st))
-    ahead.sort(key=lambda item: (item[0], item[1]))
-    return [(s, st) for _, _, s, st in ahead[:limit]]
+            ahead.append((order, round_.number, session.position, session, st))
+    ahead.sort(key=lambda item: item[:3])
+    return [(s, st) for *_, s, st in ahead[:limit]]
 
 
 def latest_results(rounds: Iterable[Round], kinds: frozenset[str] | None) -> Session | None:
