@@ -54,6 +54,11 @@ class FetchCounter:
         with self._lock:
             self._salts = dict(salts)
 
+    def known_salts(self) -> dict[dt.date, str]:
+        """The salts held now."""
+        with self._lock:
+            return dict(self._salts)
+
     def _salt(self, day: dt.date) -> str:
         salt = self._salts.get(day)
         if salt is None:  # the flusher has not loaded it yet: once per process and day

@@ -55,7 +55,11 @@ def flush(app: Flask, today: dt.date | None = None) -> int:
     """Write what this process counted; load today's and tomorrow's salts. Rows written."""
     today = today or utc_today()
     counter = counter_of(app)
-    counter.know_salts({day: salt_for(app, day) for day in (today, today + dt.timedelta(1))})
+    known = counter.known_salts()
+    # Only a day not yet held costs a database round trip (once a day per process).
+    counter.know_salts(
+        {day: known.get(day) or salt_for(app, day) for day in (today, today + dt.timedelta(days=1))}
+    )
     pending = counter.take()
     if not pending:
         return 0
