@@ -186,3 +186,27 @@ def test_flask_stats_prints_the_table(app, client, runner) -> None:
     header, line = result.output.splitlines()
     assert header.split()[:3] == ["day", "feed", "direct"]
     assert line.split() == [today().isoformat(), CALENDAR, "1", "1", "41", "42"]
+
+
+def test_the_stats_chart_is_an_svg_bar_per_day(app, client, token) -> None:
+    from xml.etree import ElementTree as ET
+
+    fetch(client, CALENDAR, THUNDERBIRD)
+    fetch(client, CALENDAR, FEEDLY.format(9))
+    Worker(app).run_once()
+    start = today() - dt.timedelta(days=6)
+    response = client.get(
+        "/api/v1/stats/feeds.svg",
+        query_string={"championship": GT4, "from": start.isoformat()},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    svg = ET.fromstring(response.data)
+    bars = svg.findall("{http://www.w3.org/2000/svg}rect")
+    assert [b.get("data-day") for b in bars] == [
+        (start + dt.timedelta(days=n)).isoformat() for n in range(7)
+    ]
+    assert [b.get("data-value") for b in bars] == ["0"] * 6 + ["10"]
+    assert float(bars[-1].get("height")) > 0 and float(bars[0].get("height")) == 0
+    assert client.get("/api/v1/stats/feeds.svg").status_code == 401
