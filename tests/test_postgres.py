@@ -218,3 +218,26 @@ def test_feed_counts_from_two_processes_are_distinct_on_postgres(pg_database: st
     assert (row["direct"], row["aggregators"], row["aggregator_subscribers"]) == (2, 1, 70)
     for app in (first, second):
         get_store(app).engine.dispose()
+
+
+def test_a_season_through_the_api_on_postgres(pg_database: str) -> None:
+    from .conftest import new_token
+    from .test_seasons import NEW, SHEET, SeasonActions
+
+    app = _app(pg_database, AUTO_SEED=False)
+    actions = SeasonActions(app.test_client(), new_token(app))
+    actions.build_2024()
+    path = f"/championships/{NEW}/rounds/1/sessions/race-1"
+    assert actions.sheet(path, SHEET).json["changed"] is True
+    counts = store_counts(app)
+    assert actions.sheet(path, SHEET).json["changed"] is False
+    assert store_counts(app) == counts
+    moved = actions.patch("/competitors/max-muster", {"slug": "max-mustermann"})
+    assert moved.json["slug"] == "max-mustermann"
+    old = actions.client.get("/competitors/max-muster/calendar.ics")
+    assert old.status_code == 301
+    assert old.headers["Location"] == "http://localhost/competitors/max-mustermann/calendar.ics"
+    assert actions.delete("/teams/nordic-motorsport").status_code == 409
+    copy = actions.post(f"/championships/{NEW}/copy", {"slug": "gt4-2025", "season": 2025})
+    assert copy["rounds"] == [1]
+    get_store(app).engine.dispose()

@@ -19,7 +19,13 @@ from ..store.data_version import current_data_version
 from ..store.engine import read_session
 from ..web.http_cache import Rendered, feed_response, render_cached
 from ..web.site import current_site
-from .facts import FRAGMENTS_EXTENSION, SELECTABLE_KINDS, CalendarMeta, CalendarOptions
+from .facts import (
+    FRAGMENTS_EXTENSION,
+    SELECTABLE_KINDS,
+    CalendarMeta,
+    CalendarOptions,
+    current_and_next,
+)
 from .fragments import FragmentCache
 from .render import last_modified, render_calendar
 
@@ -200,3 +206,28 @@ def session_calendar(slug: str, number: int, session_slug: str) -> Response:
         load,
         only_session=session_slug,
     )
+
+
+@bp.get("/series/<series_slug>/calendar.ics")
+def series(series_slug: str) -> Response:
+    """A series' current and next season in one calendar: subscribe once, keep every season.
+
+    The current season is the latest one that has begun by this calendar year (else the
+    earliest one published); the next is the season after it, once it is published.
+    """
+    year = dt.datetime.now(dt.UTC).year
+
+    def load(url: str) -> Loaded | None:
+        seasons = queries.series_seasons(read_session(), series_slug)
+        if not seasons:
+            return None
+        shown = current_and_next(seasons, year)
+        name = f"{seasons[-1].series}: current and next season"
+        description = (
+            f"Every round and session of the {seasons[-1].series}, "
+            f"{' and '.join(str(c.season) for c in shown)}, in each circuit's time."
+        )
+        return CalendarMeta(name, description, url), [r for c in shown for r in c.rounds], None
+
+    # The year is part of the key: the seasons shown move on at New Year with no data change.
+    return _serve(("series", series_slug, year), f"{series_slug}.ics", load)

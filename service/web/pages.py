@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain import queries
 from ..domain.models import Round, Session
+from ..domain.timesheet import slugify
 from ..domain.timing import (
     describe_local,
     next_round,
@@ -171,6 +172,8 @@ def championship(slug: str) -> str:
         upcoming=_countdown(list(found.rounds)),
         articles=queries.articles_about(session, [found.slug], limit=LATEST_NEWS),
         panel=_calendar_panel(found.name, calendar_link("championships", slug).path),
+        next_season=queries.next_season(session, found),
+        series_slug=slugify(found.series),
     )
 
 
