@@ -20,6 +20,7 @@ from ..domain.choices import (
     SESSION_STATUSES,
     SLUG_PATTERN,
     TIME_PATTERN,
+    UTC_OFFSET_PATTERN,
 )
 from ..domain.timesheet import parse_gap, parse_time
 from ..notify.chat import WEBHOOK_FORMATS
@@ -301,6 +302,19 @@ class SessionUpdate(StrictSchema):
     )
     time_note = _text()
     status = fields.String(validate=validate.OneOf(SESSION_STATUSES))
+    utc_offset = fields.String(
+        allow_none=True,
+        validate=validate.Regexp(UTC_OFFSET_PATTERN, error="must be a UTC offset such as +01:00"),
+        metadata={
+            "description": "Which occurrence of a local time that happens twice (clocks going "
+            "back) the session means, by its UTC offset: e.g. '+01:00' for the second 02:30 "
+            "of 29 October 2023 in Europe/Paris. Without it a repeated time is its first "
+            "occurrence (RFC 5545 §3.3.5); a time that keeps its date and time keeps its "
+            "occurrence. It must be an offset the local time has that day, or the write is a "
+            "422. A local time that does not exist (clocks going forward) is always a 422 "
+            "naming the gap."
+        },
+    )
 
 
 class SessionCreate(SessionUpdate):

@@ -15,6 +15,8 @@ ARTICLE_STATUSES = ("published", "unpublished")
 # Slugs are the permanent public identifiers: lowercase ASCII words joined by single hyphens.
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SLUG_RE = re.compile(SLUG_PATTERN)
+# A UTC offset naming one occurrence of a repeated local time: "+01:00", "-05:00".
+UTC_OFFSET_PATTERN = r"^[+-](?:[01][0-9]|2[0-3]):[0-5][0-9]$"
 # A round reference in an article: "<championship slug>/<round number>".
 ROUND_REF_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*/[1-9][0-9]*$"
 # A local wall-clock time, 24-hour "HH:MM".

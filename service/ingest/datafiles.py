@@ -12,6 +12,7 @@ stays Norway).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ from jsonschema.exceptions import ValidationError
 
 from ..domain import rules
 from ..domain.timesheet import parse_gap, parse_time
+from ..domain.timing import is_valid_zone
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "data.schema.json"
 # A result line's timing-sheet strings: (field, parser, an example for the error message).
@@ -81,6 +83,7 @@ class KnownSlugs:
     competitors: set[str] = field(default_factory=set)
     championships: set[str] = field(default_factory=set)
     rounds: set[str] = field(default_factory=set)  # "championship/number"
+    zones: dict[str, str] = field(default_factory=dict)  # circuit slug -> IANA zone
 
 
 def dotted(path: Path_) -> str:
@@ -250,6 +253,7 @@ def validate_files(files: list[DataFile], known: KnownSlugs | None = None) -> li
         competitors=known.competitors | defined.competitors,
         championships=known.championships | defined.championships,
         rounds=known.rounds | defined.rounds,
+        zones={**known.zones, **defined.zones},
     )
     for data_file in files:
         if data_file.kind == "registry":
@@ -290,6 +294,9 @@ def _defined(files: list[DataFile], errors: list[DataError]) -> KnownSlugs:
                 for i, item in _items(doc.get(f"{kind}s")):
                     if isinstance(item.get("slug"), str):
                         define(kind, item["slug"], f, (f"{kind}s", i, "slug"), into)
+                        zone = item.get("timezone")
+                        if kind == "circuit" and isinstance(zone, str) and is_valid_zone(zone):
+                            out.zones[item["slug"]] = zone
         elif f.kind == "championship":
             slug = _mapping(doc.get("championship")).get("slug")
             if not isinstance(slug, str):
@@ -392,8 +399,30 @@ def _championship_errors(f: DataFile, refs: KnownSlugs) -> list[DataError]:
                 errors.append(f.error((*at, "date"), problem))
             if session.get("time") and not session.get("date"):
                 errors.append(f.error((*at, "time"), "a time needs a date"))
+            circuit = rnd.get("circuit")
+            zone_name = refs.zones.get(circuit) if isinstance(circuit, str) else None
+            errors.extend(_wall_time_errors(f, at, session, day, zone_name))
             if isinstance(session.get("results"), dict):
                 errors.extend(_results_errors(f, (*at, "results"), session["results"], entries))
+    return errors
+
+
+def _wall_time_errors(
+    f: DataFile, at: Path_, session: dict[str, Any], day: Any, zone_name: str | None
+) -> list[DataError]:
+    """The session's wall time must exist in its circuit's zone, and a ``utc_offset`` must name
+    one of the occurrences of a repeated time (the write path's rules, with file and line)."""
+    raw_time, offset = session.get("time"), session.get("utc_offset")
+    time = rules.parse_time(raw_time) if isinstance(raw_time, str) else None
+    if zone_name is None or not isinstance(day, dt.date):
+        return []
+    errors = []
+    if time is not None and (problem := rules.check_local_time(day, time, zone_name)):
+        errors.append(f.error((*at, "time"), problem))
+    elif isinstance(offset, str) and (
+        problem := rules.choose_fold(day, time, zone_name, offset)[1]
+    ):
+        errors.append(f.error((*at, "utc_offset"), problem))
     return errors
 
 
