@@ -16,7 +16,7 @@ from .ingest.importer import ImportFailed, export_dir, import_paths, validate_pa
 from .stats.daily import close_days, flush, utc_today
 from .stats.queries import feed_days
 from .store.engine import get_store
-from .store.migrate import upgrade
+from .store.migrate import startup_lock, upgrade
 from .writes import WriteError, write
 
 data_cli = AppGroup("data", help="Validate, import and export the data files.")
@@ -147,7 +147,9 @@ def results_import_command(
 @db_cli.command("upgrade")
 def upgrade_command() -> None:
     """Apply database migrations (the Procfile's release step)."""
-    upgrade(get_store(current_app).engine)
+    engine = get_store(current_app).engine
+    with startup_lock(engine):
+        upgrade(engine)
     click.echo("Database is at the latest migration.")
 
 

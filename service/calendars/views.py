@@ -18,6 +18,7 @@ from ..domain.models import Competitor, Round
 from ..store.data_version import current_data_version
 from ..store.engine import read_session
 from ..web.http_cache import Rendered, feed_response, render_cached
+from ..web.params import number_arg
 from ..web.site import current_site
 from .facts import (
     FRAGMENTS_EXTENSION,
@@ -67,9 +68,7 @@ def _kinds(args: MultiDict[str, str], name: str) -> frozenset[str] | None:
 
 
 def _alarm(raw: str) -> int:
-    if not raw.strip().isdigit() or not 0 <= int(raw) <= MAX_ALARM_MINUTES:
-        abort(400, description=f"alarm: minutes from 0 to {MAX_ALARM_MINUTES}, got {raw!r}")
-    return int(raw)
+    return number_arg(raw, "alarm", None, 0, MAX_ALARM_MINUTES)
 
 
 def canonical_url(base_url: str, options: CalendarOptions) -> str:

@@ -12,6 +12,7 @@ from ..domain.models import Championship, Change, Competitor
 from ..store.data_version import current_data_version, data_state
 from ..store.engine import read_session
 from ..web.http_cache import Rendered, feed_response, render_cached
+from ..web.params import number_arg
 from ..web.site import current_site, hub_url
 from .entries import Scope, collect_items, feed_updated
 from .formats import CONTENT_TYPES, FeedMeta, render
@@ -28,11 +29,7 @@ FEED_ID_DATE = dt.date(2023, 1, 1)
 
 def parse_limit(raw: str | None) -> int:
     """``?limit=`` as an int in 1..500 (default 50); abort 400 naming the parameter otherwise."""
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        abort(400, description=f"limit must be a whole number from 1 to {MAX_LIMIT}, not {raw!r}")
-    return int(raw)
+    return number_arg(raw, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
 
 
 def _changes(session, championships: Sequence[Championship], limit: int) -> list[Change]:

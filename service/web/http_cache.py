@@ -23,6 +23,8 @@ from .fetch_stats import count_fetch
 from .site import hub_url
 
 EXTENSION = "gridfeed.render_cache"
+# Retry-After on a 503 when the storage refuses a write (full, read-only, away).
+RETRY_AFTER_SECONDS = 30
 VERSION_EXTENSION = "gridfeed.data_version_memo"
 
 
@@ -70,8 +72,16 @@ class RenderCache:
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its render cache."""
+    """Give the app its render cache, and leave the Date header to the server."""
     app.extensions[EXTENSION] = RenderCache()
+    app.after_request(_no_date_header)
+
+
+def _no_date_header(response: Response) -> Response:
+    # Werkzeug's make_conditional sets Date, and gunicorn and the development server each
+    # add their own: two Date headers. Every HTTP server sends Date, so the app sends none.
+    response.headers.pop("Date", None)
+    return response
 
 
 def current_data_version() -> int:

@@ -27,8 +27,9 @@ from ..domain.wording import date_text, instant_text, result_line_text, span_tex
 from ..news.entries import results_table
 from ..news.markup import markdown_to_html
 from ..store.data_version import data_version
-from ..store.engine import ping, read_session
+from ..store.engine import check_writes_commit, ping, read_session
 from .feed_links import calendar_link, feed_links, news_links
+from .http_cache import RETRY_AFTER_SECONDS
 from .site import base_url
 from .subscribe import google_event_link, panel, parse_choice, qr_svg
 from .timezones import PICKER_ZONES, viewer_zone
@@ -296,9 +297,28 @@ def favicon() -> Response:
     return current_app.send_static_file("favicon.ico")
 
 
+@bp.get("/readyz")
+def readyz() -> Response:
+    """Readiness: 200 when a write can commit; 503 with Retry-After when the storage refuses
+    writes (full, read-only, away). ``/healthz`` is liveness: the process and reads."""
+    try:
+        check_writes_commit()
+    except SQLAlchemyError as exc:
+        reason = getattr(exc, "orig", None) or exc.__class__.__name__  # never the parameters
+        current_app.logger.warning("not ready: a write cannot commit: %s", reason)
+        response = Response(
+            "not ready: the storage does not accept writes\n",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return Response("ready\n", content_type="text/plain; charset=utf-8")
+
+
 @bp.get("/healthz")
 def healthz() -> Response:
-    """200 with the data version when the database answers; 503 otherwise."""
+    """Liveness: 200 with the data version when the database answers reads; 503 otherwise."""
     session = read_session()
     try:
         ping(session)
