@@ -68,7 +68,7 @@ def add_subscriptions(app, url: str, count: int) -> None:
     """Replace every subscription with ``count`` that all want session.changed, and drop
     what earlier runs left queued."""
     now = dt.datetime.now(dt.UTC)
-    sealed = seal(app.config["SECRET_KEY"], new_webhook_secret())
+    sealed = seal(app.config, new_webhook_secret())
     with write_session(app) as session:
         for sub in session.scalars(select(WebhookSubscription)):
             sub.enabled = False

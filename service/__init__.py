@@ -12,20 +12,26 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import api, cli, errors, store
 from .api import tokens
 from .calendars import views as calendar_views
-from .config import default_config
+from .config import default_config, resolve_secret_key, resolve_trusted_hosts
 from .ingest.seed import seed_once
 from .news import views as news_views
 from .notify import websub, worker
 from .stats import daily as stats_daily
 from .store.engine import get_store
 from .store.migrate import startup_lock, upgrade
-from .web import cors, directory, embed, http_cache, pages, params
+from .web import cors, directory, embed, http_cache, pages, params, ratelimits, security
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: defaults, then environment, then instance config.py or ``test_config``."""
+def create_app(
+    test_config: Mapping[str, Any] | None = None, instance_path: str | None = None
+) -> Flask:
+    """Build the app: defaults, then environment, then instance config.py or ``test_config``.
+
+    ``instance_path`` replaces the instance folder (the SQLite file and the generated key).
+    """
     app = Flask(
         __name__,
+        instance_path=instance_path,
         instance_relative_config=True,
         template_folder="web/templates",
         static_folder="web/static",
@@ -36,6 +42,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    resolve_secret_key(app.config, app.instance_path)
+    resolve_trusted_hosts(app.config)
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:
         # Behind a reverse proxy: see the client's scheme and host (HTTPS for hub.secret).
@@ -58,6 +66,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     tokens.init_app(app)
     http_cache.init_app(app)
     stats_daily.init_app(app)
+    security.init_app(app)
+    ratelimits.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(directory.bp)
     app.register_blueprint(embed.bp)

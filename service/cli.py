@@ -13,6 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 from .domain import queries
 from .ingest.classification import SheetError, import_file
 from .ingest.importer import ImportFailed, export_dir, import_paths, validate_paths
+from .notify.keys import reseal_stored_secrets
 from .stats.daily import close_days, flush, utc_today
 from .stats.queries import feed_days
 from .store.engine import get_store
@@ -20,6 +21,7 @@ from .store.migrate import startup_lock, upgrade
 from .writes import WriteError, write
 
 data_cli = AppGroup("data", help="Validate, import and export the data files.")
+keys_cli = AppGroup("keys", help="The secret key that seals stored signing secrets.")
 db_cli = AppGroup("db", help="Database schema commands.")
 results_cli = AppGroup("results", help="Publish results from timing sheets.")
 
@@ -182,9 +184,21 @@ def stats_command(championship: str | None, start, end) -> None:
         click.echo(f"No fetches counted from {first} to {last}.")
 
 
+@keys_cli.command("rotate")
+def rotate_command() -> None:
+    """Re-seal every stored signing secret under SECRET_KEY, opening each with SECRET_KEY or
+    one of SECRET_KEY_FALLBACKS; afterwards the fallbacks can be removed."""
+    try:
+        count = reseal_stored_secrets(current_app)
+    except ValueError as exc:
+        raise click.ClickException(f"{exc}; nothing was changed") from None
+    click.echo(f"re-sealed {count} stored secret(s) under the current SECRET_KEY.")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(data_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(stats_command)
+    app.cli.add_command(keys_cli)
     app.cli.add_command(results_cli)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def default_config(instance_path: str) -> dict[str, Any]:
     """The defaults for one deployment, overridable from the environment."""
     return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-not-secret"),
+        # Seals stored signing secrets and signs cursors. Unset: generated once into the
+        # instance folder (see ``resolve_secret_key``); a known or empty value is refused.
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        # Older keys that still open sealed secrets while `flask keys rotate` re-seals them.
+        "SECRET_KEY_FALLBACKS": _env_list("SECRET_KEY_FALLBACKS"),
         # The embedded default is a SQLite file in the instance folder.
         "DATABASE_URL": os.environ.get(
             "DATABASE_URL", f"sqlite:///{Path(instance_path) / 'gridfeed.sqlite3'}"
@@ -24,8 +29,12 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "AUTO_SEED": _env_bool("GRIDFEED_AUTO_SEED", True),
         # The domain in feed UIDs and tag: URIs. Changing it renames every UID: set it once.
         "FEED_DOMAIN": os.environ.get("GRIDFEED_DOMAIN", "gridfeed.example"),
-        # Absolute base URL used in feeds when there is no request (worker); empty = from request.
+        # Absolute base URL of every link; empty = from the request's (trusted) host.
         "PUBLIC_BASE_URL": os.environ.get("GRIDFEED_PUBLIC_BASE_URL", ""),
+        # Host names answered (Flask's TRUSTED_HOSTS; ".example.org" = it and subdomains).
+        # Unset: localhost and 127.0.0.1 on the embedded default, any host when
+        # PUBLIC_BASE_URL is set; see ``resolve_trusted_hosts``.
+        "TRUSTED_HOSTS": _env_list("GRIDFEED_TRUSTED_HOSTS") or None,
         "MAX_CONTENT_LENGTH": int(os.environ.get("GRIDFEED_MAX_BODY_BYTES", str(1024 * 1024))),
         "FEED_REFRESH_MINUTES": int(os.environ.get("GRIDFEED_REFRESH_MINUTES", "60")),
         # How often a web process re-reads the data version (seconds); 0 reads it every request.
@@ -66,14 +75,92 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "STATS_ENABLED": _env_bool("GRIDFEED_STATS", True),
         # How often a web process writes its in-memory counts to the database (seconds).
         "STATS_FLUSH_SECONDS": float(os.environ.get("GRIDFEED_STATS_FLUSH_SECONDS", "30")),
+        # -- rate limits ("N/second|minute|hour|day", several joined with ";") --
+        "RATELIMIT_ENABLED": _env_bool("GRIDFEED_RATE_LIMITS", True),
+        # memory:// counts per process; give several web processes one redis://host:6379 .
+        "RATELIMIT_STORAGE_URI": os.environ.get("GRIDFEED_RATE_LIMIT_STORAGE_URI", "memory://"),
+        "RATE_LIMIT_API_WRITES": os.environ.get("GRIDFEED_RATE_LIMIT_API_WRITES", "120/minute"),
+        "RATE_LIMIT_WEBSUB_CLIENT": os.environ.get(
+            "GRIDFEED_RATE_LIMIT_WEBSUB_CLIENT", "20/minute;200/day"
+        ),
+        "RATE_LIMIT_WEBSUB_CALLBACK_HOST": os.environ.get(
+            "GRIDFEED_RATE_LIMIT_WEBSUB_CALLBACK_HOST", "10/minute;100/day"
+        ),
+        # Idempotency-Key answers are replayed for this long, then purged by the worker.
+        "IDEMPOTENCY_HOURS": float(os.environ.get("GRIDFEED_IDEMPOTENCY_HOURS", "24")),
         # Proxies in front of the app whose X-Forwarded-Proto/Host to trust (for HTTPS checks).
         "TRUSTED_PROXY_HOPS": int(os.environ.get("GRIDFEED_TRUSTED_PROXY_HOPS", "0")),
     }
 
 
+SECRET_KEY_FILE = "secret_key"
+# Keys published in code or documentation (ours and Flask's examples): never secret.
+KNOWN_SECRET_KEYS = frozenset(
+    {"dev-only-not-secret", "dev", "development", "secret", "changeme", "change-me", "test"}
+)
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigurationError(RuntimeError):
+    """A setting that would make the deployment unsafe; the message names the setting."""
+
+
+def resolve_secret_key(config: dict[str, Any], instance_path: str) -> None:
+    """Fill in ``SECRET_KEY``: refuse a known, empty or short one; when unset, read the
+    instance folder's key file, generating it (mode 0600) on first start."""
+    key = config["SECRET_KEY"]
+    if key is None:
+        config["SECRET_KEY"] = _instance_secret_key(Path(instance_path) / SECRET_KEY_FILE)
+        return
+    if not key.strip() or key in KNOWN_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigurationError(
+            "SECRET_KEY is empty, too short or a published default: set it to a random value "
+            f"of at least {MIN_SECRET_KEY_LENGTH} characters (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'), or unset it to have one generated into "
+            f"{Path(instance_path) / SECRET_KEY_FILE}"
+        )
+
+
+def _instance_secret_key(path: Path) -> str:
+    try:
+        # O_EXCL: of several processes starting at once, exactly one writes the key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text().strip()
+        if len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigurationError(f"SECRET_KEY: the key file {path} is empty or short") from None
+        return key
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as out:
+        out.write(key + "\n")
+    return key
+
+
+EMBEDDED_TRUSTED_HOSTS = ["localhost", "127.0.0.1"]
+
+
+def resolve_trusted_hosts(config: dict[str, Any]) -> None:
+    """Decide which Host headers are answered, so that none writes the links: the configured
+    list; else any host when links come from PUBLIC_BASE_URL; else localhost only on the
+    embedded (SQLite) default. A production (non-SQLite) start with neither is refused."""
+    if config["TRUSTED_HOSTS"] is not None or config["PUBLIC_BASE_URL"]:
+        return
+    if not config["DATABASE_URL"].startswith("sqlite"):
+        raise ConfigurationError(
+            "set GRIDFEED_PUBLIC_BASE_URL (the public https://... address links are built "
+            "from) or GRIDFEED_TRUSTED_HOSTS (the host names this service answers): without "
+            "either, the Host header of each request would write the links of feeds and pages"
+        )
+    config["TRUSTED_HOSTS"] = list(EMBEDDED_TRUSTED_HOSTS)
+
+
 def parse_bool(raw: str) -> bool:
     """The one spelling of a yes/no setting: 1, true, yes or on (any case) mean yes."""
     return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
 def _env_bool(name: str, default: bool) -> bool:

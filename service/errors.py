@@ -9,7 +9,12 @@ from typing import Any
 from flask import Flask, Response, current_app, render_template, request
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    SecurityError,
+    ServiceUnavailable,
+)
 
 from .api.problems import problem
 from .api.tokens import AuthError
@@ -158,9 +163,14 @@ def _handle_http(exc: HTTPException) -> Response:
         response.headers["Access-Control-Allow-Origin"] = "*"
         return response
     detail = exc.description or exc.name
-    if wants_problem_json():
+    untrusted_host = isinstance(exc, SecurityError)
+    if untrusted_host:
+        # Werkzeug's text repeats the untrusted Host header; never echo it back. No URL can
+        # be built for such a request, so the answer is plain text even for a page.
+        detail = "this host name is not served here (see GRIDFEED_TRUSTED_HOSTS)"
+    if wants_problem_json() and not untrusted_host:
         response = _api_problem(exc)
-    elif wants_plain_text():
+    elif wants_plain_text() or untrusted_host:
         response = Response(
             f"{status} {exc.name}: {detail}\n",
             status=status,
@@ -172,8 +182,9 @@ def _handle_http(exc: HTTPException) -> Response:
             status=status,
             content_type="text/html; charset=utf-8",
         )
-    if status == 405 and exc.get_response().headers.get("Allow"):
-        response.headers["Allow"] = exc.get_response().headers["Allow"]
+    for name in ("Allow", "Retry-After"):  # 405 and 429/503 carry them
+        if value := exc.get_response().headers.get(name):
+            response.headers[name] = value
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 

@@ -15,6 +15,8 @@ from service import create_app
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
+# The test apps' own key, so that no test writes a key file into the repository's instance.
+TEST_SECRET_KEY = "gridfeed-test-suite-key-" + "0123456789abcdef" * 2
 
 
 def make_app(db_path: Path, **overrides: Any) -> Flask:
@@ -24,6 +26,11 @@ def make_app(db_path: Path, **overrides: Any) -> Flask:
         "DATABASE_URL": f"sqlite:///{db_path}",
         "DATA_DIR": str(DATA_DIR),
         "FEED_DOMAIN": "gridfeed.test",
+        "SECRET_KEY": TEST_SECRET_KEY,
+        # Generous limits, so that only tests/test_rate_limits.py meets them.
+        "RATE_LIMIT_API_WRITES": "100000/minute",
+        "RATE_LIMIT_WEBSUB_CLIENT": "100000/minute",
+        "RATE_LIMIT_WEBSUB_CALLBACK_HOST": "100000/minute",
     }
     config.update(overrides)
     return create_app(config)

@@ -62,3 +62,31 @@ def test_every_operation_survives_generated_requests(fuzz_target) -> None:
             )
 
         check()
+
+
+def test_every_write_operation_answers_401_without_a_token_whatever_the_body(fuzz_target) -> None:
+    app, _ = fuzz_target
+    writes = [
+        op for op in _operations(app) if op.method.upper() in {"POST", "PUT", "PATCH", "DELETE"}
+    ]
+    assert len(writes) >= 10
+    for operation in writes:
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=10,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def check(case) -> None:
+            case.headers = {
+                k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"
+            }
+            response = case.call()
+            assert response.status_code == 401, (case.method, case.path, response.text)
+            challenge = {k.lower(): v for k, v in response.headers.items()}["www-authenticate"]
+            assert challenge[0].startswith("Bearer")
+
+        check()

@@ -23,7 +23,7 @@ from werkzeug.serving import make_server
 
 from .conftest import make_app, new_token
 
-CHROMIUM = os.environ.get("GRIDFEED_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; .ci/run installs it where missing
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -204,8 +204,17 @@ def test_subscribe_panel_builds_the_url_live(site: str, browser) -> None:
     qr = page.locator("img[data-sub-qr]").get_attribute("src")
     assert parse_qs(urlsplit(qr).query)["url"] == [wanted]
     assert page.evaluate("document.querySelector('img[data-sub-qr]').naturalWidth") > 0
-    assert page.get_by_role("button", name="Copy link").is_visible()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site)
+    page.get_by_role("button", name="Copy link").click()
+    page.get_by_text("Copied.").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == wanted
     assert not page.get_by_role("button", name="Show my calendar link").is_visible()
+    # Every kind ticked is no filter at all (kinds added later reach the subscriber too).
+    for kind in ("Practice", "Qualifying", "Weekend"):
+        page.get_by_label(kind, exact=True).check()
+    assert page.locator("[data-sub-url]").input_value() == wanted.replace("include=race&", "")
+    for kind in ("Practice", "Qualifying", "Weekend"):
+        page.get_by_label(kind, exact=True).uncheck()
     # A second reminder and UTC: the URL follows.
     page.get_by_label("1 day before").check()
     page.get_by_label("UTC", exact=True).check()
@@ -338,3 +347,18 @@ def test_no_request_leaves_the_site_and_screenshots(site: str, browser) -> None:
         elsewhere = [url for url in requested if not url.startswith(site + "/")]
         assert not elsewhere, elsewhere
         assert len(requested) >= len(PAGE_KINDS) * 4  # page, stylesheet, two scripts at least
+
+
+def test_keyboard_skip_link_and_visible_focus(site: str, browser) -> None:
+    context, page = _new_page(browser)
+    page.goto(f"{site}/championships/{GT4}")
+    page.keyboard.press("Tab")
+    focused = page.evaluate(
+        "(() => { const e = document.activeElement; const r = e.getBoundingClientRect();"
+        " return [e.className, r.top >= 0 && r.bottom <= innerHeight,"
+        " getComputedStyle(e).outlineStyle]; })()"
+    )
+    assert focused == ["skip-link", True, "solid"]
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "content"
+    context.close()

@@ -69,3 +69,13 @@ def test_openapi_patterns_are_the_python_ones(client: FlaskClient) -> None:
     patterns = {n["pattern"] for n in walk(spec) if isinstance(n.get("pattern"), str)}
     assert choices.SLUG_PATTERN in patterns
     assert patterns <= PATTERNS
+
+
+def test_article_bodies_have_one_limit_everywhere(client: FlaskClient) -> None:
+    schema = json.loads(SCHEMA.read_text())
+    [article] = [n["article"] for n in walk(schema) if isinstance(n.get("article"), dict)]
+    assert article["properties"]["body"]["maxLength"] == choices.TEXT_MAX_LENGTH
+    spec = client.get("/api/v1/openapi.json").get_json()
+    bodies = [n["body_markdown"] for n in walk(spec) if isinstance(n.get("body_markdown"), dict)]
+    limits = {b.get("maxLength") for b in bodies if "maxLength" in b or "minLength" in b}
+    assert limits == {choices.TEXT_MAX_LENGTH}, bodies

@@ -84,3 +84,28 @@ def test_gunicorn_serves_feeds_and_api_with_caching(gunicorn_url: str) -> None:
             f"{gunicorn_url}{path}", timeout=10, headers={"If-None-Match": first.headers["ETag"]}
         )
         assert again.status_code == 304, path
+
+
+@pytest.mark.parametrize(
+    ("setting", "env"),
+    [
+        ("SECRET_KEY", {"SECRET_KEY": "dev-only-not-secret"}),
+        ("SECRET_KEY", {"SECRET_KEY": ""}),
+        (
+            "GRIDFEED_TRUSTED_HOSTS",
+            {"DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"},
+        ),
+    ],
+)
+def test_gunicorn_refuses_an_unsafe_start_naming_the_setting(tmp_path, setting, env) -> None:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SECRET_KEY", "GRIDFEED_"))}
+    proc = subprocess.run(
+        _web_command(_free_port()),
+        cwd=REPO_ROOT,
+        env={**base, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode != 0
+    assert setting in proc.stdout + proc.stderr

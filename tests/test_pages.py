@@ -272,6 +272,8 @@ def test_news_index_pages_twenty_at_a_time(app, client, token) -> None:
     assert "Note 01" in first and "Note 00" not in first and 'rel="next"' in first
     second = client.get("/news?page=2").get_data(as_text=True)
     assert "Note 00" in second and "Tough weekend" in second and 'rel="prev"' in second
+    assert _head(second).links["canonical"] == "http://localhost/news?page=2"
+    assert _head(first).links["canonical"] == "http://localhost/news"
 
 
 def test_latest_news_on_championship_and_competitor_pages(client) -> None:

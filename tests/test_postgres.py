@@ -21,7 +21,7 @@ from service import create_app
 from service.store.engine import get_store
 from service.store.migrate import alembic_config
 
-from .conftest import DATA_DIR
+from .conftest import DATA_DIR, TEST_SECRET_KEY
 from .helpers import copy_data, edit_yaml, store_counts
 
 PG_URL = os.environ.get("GRIDFEED_TEST_POSTGRES_URL")
@@ -50,6 +50,8 @@ def _app(url: str, **overrides):
             "DATABASE_URL": url,
             "DATA_DIR": str(DATA_DIR),
             "FEED_DOMAIN": "gridfeed.test",
+            "SECRET_KEY": TEST_SECRET_KEY,
+            "TRUSTED_HOSTS": ["localhost"],
             **overrides,
         }
     )

@@ -555,6 +555,10 @@ def test_a_results_token_imports_sheets_for_its_championship_only(season) -> Non
     season.build_2024()
     app = season.client.application
     results_only = new_token(app, "--championship", NEW, "--permission", "results", name="timing")
+    # A token for another (existing) championship: tokens name existing championships only.
+    season.post(
+        "/championships", {"slug": "other-2024", "name": "Other", "series": "Other", "season": 2024}
+    )
     other = new_token(app, "--championship", "other-2024", "--permission", "results", name="x")
     path = f"/championships/{NEW}/rounds/1/sessions/race-1"
     timing = SeasonActions(season.client, results_only)

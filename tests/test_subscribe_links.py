@@ -178,3 +178,9 @@ def test_a_session_without_a_day_has_no_one_event_calendar(public_client) -> Non
     response = public_client.get(f"/championships/{GT4}/rounds/2/sessions/free-practice-1.ics")
     assert response.status_code == 404
     assert public_client.get(f"/championships/{GT4}/rounds/2/sessions/nope.ics").status_code == 404
+
+
+def test_every_kind_ticked_means_no_filter(public_client) -> None:
+    query = "include=practice&include=qualifying&include=race&include=weekend&zone=circuit"
+    page = _parse(public_client.get(f"/championships/{GT4}?{query}").get_data(as_text=True))
+    assert page.url_field == f"{BASE}/championships/{GT4}/calendar.ics"

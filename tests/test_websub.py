@@ -254,3 +254,16 @@ def test_a_repeated_request_is_verified_once(app, client) -> None:
             time.sleep(0.2)
             assert worker.run_once() == 0
         assert len(receiver.gets()) == 1
+
+
+def test_a_callback_that_fails_verification_is_told_denied(app, client) -> None:
+    # WebSub §5.2: the hub tells the subscriber that its subscription was not made.
+    with receiving(echo_challenge=False) as receiver:
+        _subscribed(app, client, receiver)
+        modes = [get.query["hub.mode"] for get in receiver.gets()]
+        assert modes == [["subscribe"], ["denied"]], modes
+        denied = receiver.gets()[1].query
+        assert denied["hub.topic"] == [TOPIC]
+        assert "challenge" in denied["hub.reason"][0]
+        drain(app)
+        assert len(receiver.gets()) == 2  # told once, not retried

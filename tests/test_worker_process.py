@@ -26,7 +26,7 @@ from .notify_helpers import (
 )
 from .receivers import receiving, wait_for
 
-SECRET_KEY = "worker-process-test-key"
+SECRET_KEY = "worker-process-test-key-0123456789abcdef"
 
 
 def _start_worker(db_path: Path) -> subprocess.Popen[str]:

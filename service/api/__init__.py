@@ -8,9 +8,11 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
+from ..notify.worker import HOUSEKEEPING
 from . import read, seasons, stats, webhooks, write
+from .authorization import authorize_write
 from .docs import EXTENSION, docs_page
-from .writing import PREFIX, require_json_body
+from .writing import PREFIX, purge_idempotency_records, require_json_body
 
 
 def init_app(app: Flask) -> None:
@@ -37,5 +39,8 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(seasons.blp)
     api.register_blueprint(webhooks.blp)
     api.register_blueprint(stats.blp)
+    # 401 before anything else, 403 before the body is looked at; then the body's type.
+    app.before_request(authorize_write)
     app.before_request(require_json_body)
     app.add_url_rule(f"{PREFIX}/docs", "api_docs", docs_page)
+    app.extensions.setdefault(HOUSEKEEPING, []).append(purge_idempotency_records)

@@ -23,12 +23,24 @@ FORMAT_EXAMPLES = {
     "url": "https://example.org/",
     "email": "press@example.org",
 }
-NAME_EXAMPLES = {
+NAME_EXAMPLES: dict[str, Any] = {
     "slug": "gt4-european-series-2023",
     "championship": "gt4-european-series-2023",
     "competitor": "jessica-backman",
+    "name": "GT4 European Series 2023",
+    "series": "GT4 European Series",
+    "short_name": "GT4 Europe",
+    "season": 2023,
+    "number": 2,
+    "position": 7,
+    "circuit": "paul-ricard",
     "timezone": "Europe/Paris",
     "country_code": "FR",
+    "title": "Tough weekend for the Bäckman siblings in France",
+    "website": "https://www.gt4-europe.com/",
+    "url": "https://gridfeed.example/championships/gt4-european-series-2023",
+    "local_time": "14:00",
+    "duration_minutes": 60,
 }
 MAX_DEPTH = 6
 
@@ -96,6 +108,8 @@ def example_of(spec: dict[str, Any], schema: dict[str, Any], name: str = "", dep
     schema = _resolve(spec, schema)
     if "example" in schema:
         return schema["example"]
+    if name in NAME_EXAMPLES and schema.get("type") != "array" and "properties" not in schema:
+        return NAME_EXAMPLES[name]
     if "enum" in schema:
         return next((v for v in schema["enum"] if v is not None), None)
     for key in ("allOf", "anyOf", "oneOf"):
@@ -131,7 +145,7 @@ def example_of(spec: dict[str, Any], schema: dict[str, Any], name: str = "", dep
         return None
     if "format" in schema and schema["format"] in FORMAT_EXAMPLES:
         return FORMAT_EXAMPLES[schema["format"]]
-    return NAME_EXAMPLES.get(name, name or "string")
+    return name or "string"
 
 
 def _markdown(text: str | None) -> Markup:

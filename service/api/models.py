@@ -1,4 +1,4 @@
-"""The API's tables: bearer tokens (hashed) and idempotency records."""
+"""The API's tables: bearer tokens (hashed) and idempotency records, and their lookups."""
 
 import datetime as dt
 
@@ -8,8 +8,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    delete,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Session as OrmSession
 
 from ..store.base import Base, UTCDateTime
 
@@ -46,4 +49,20 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response_body: Mapped[str] = mapped_column(Text)
     location: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # Indexed: the worker purges records older than IDEMPOTENCY_HOURS by it.
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+def idempotency_record(session: OrmSession, token_id: str, key: str) -> IdempotencyRecord | None:
+    """The answer stored for a token's Idempotency-Key, or None."""
+    return session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.token_id == token_id, IdempotencyRecord.key == key
+        )
+    )
+
+
+def delete_idempotency_records_before(session: OrmSession, cutoff: dt.datetime) -> int:
+    """Delete idempotency records made before ``cutoff``; return how many."""
+    result = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff))
+    return int(result.rowcount or 0)

@@ -577,8 +577,13 @@ class WebhookOut(Schema):
 
 class WebhookWithSecretOut(WebhookOut):
     secret = fields.String(
-        required=True,
         metadata={"description": "whsec_ signing secret; shown only in this response"},
+    )
+    secret_note = fields.String(
+        metadata={
+            "description": "instead of `secret` in an Idempotency-Key replay: the secret was "
+            "shown once and is not kept; rotate it for a new one"
+        },
     )
 
 

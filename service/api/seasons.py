@@ -27,6 +27,13 @@ from ..representations import (
     team_dict,
 )
 from ..writes import WriteError, Writer
+from .authorization import (
+    championship_in_url,
+    nothing_named,
+    tied_to_no_championship,
+    write_rule,
+    writer,
+)
 from .problems import problem
 from .responses import json_response
 from .schemas import (
@@ -47,7 +54,7 @@ from .schemas import (
     TeamOut,
     TeamUpdate,
 )
-from .tokens import AuthError, authenticate
+from .tokens import decide
 from .writing import NotFoundError, authenticated_operation, check_if_match, perform_write
 
 blp = Blueprint(
@@ -123,7 +130,7 @@ class Registry:
 
     def create(self, args: dict[str, Any]) -> Response:
         """Create the object named by ``args['slug']``."""
-        principal = authenticate("calendar", None)
+        principal = writer()
 
         def action(w: Writer) -> tuple[int, Any, str]:
             if self.find(w.session, args["slug"]) is not None:
@@ -136,7 +143,7 @@ class Registry:
 
     def update(self, args: dict[str, Any], slug: str) -> Response:
         """Change fields (If-Match); a new ``slug`` leaves a redirect from the old one."""
-        principal = authenticate("calendar", None)
+        principal = writer()
 
         def action(w: Writer) -> tuple[int, Any, None]:
             current = _need(self.find(w.session, slug), self.entity, slug)
@@ -150,7 +157,7 @@ class Registry:
 
     def delete(self, slug: str) -> Response:
         """Delete (If-Match) when nothing refers to the object; 409 naming what does."""
-        principal = authenticate("calendar", None)
+        principal = writer()
 
         def action(w: Writer) -> tuple[int, Any, None]:
             current = _need(self.find(w.session, slug), self.entity, slug)
@@ -186,6 +193,7 @@ COMPETITORS = Registry(
 @blp.arguments(CircuitCreate)
 @blp.response(201, CircuitOut)
 @_documented
+@write_rule("calendar", tied_to_no_championship, nothing_named)
 def create_circuit(args: dict[str, Any]) -> Response:
     """Add a circuit (its `timezone` must be an IANA zone such as `Europe/Paris`)."""
     return CIRCUITS.create(args)
@@ -195,6 +203,7 @@ def create_circuit(args: dict[str, Any]) -> Response:
 @blp.arguments(CircuitUpdate)
 @blp.response(200, CircuitOut)
 @_documented
+@write_rule("calendar", tied_to_no_championship, nothing_named)
 def update_circuit(args: dict[str, Any], slug: str) -> Response:
     """Change a circuit (If-Match); a zone change moves (and re-sequences) its sessions."""
     return CIRCUITS.update(args, slug)
@@ -204,6 +213,7 @@ def update_circuit(args: dict[str, Any], slug: str) -> Response:
 @blp.response(204)
 @blp.alt_response(409, description="application/problem+json: rounds still use the circuit")
 @_documented
+@write_rule("calendar", tied_to_no_championship, nothing_named)
 def delete_circuit(slug: str) -> Response:
     """Delete a circuit no round uses (If-Match)."""
     return CIRCUITS.delete(slug)
@@ -213,6 +223,7 @@ def delete_circuit(slug: str) -> Response:
 @blp.arguments(TeamCreate)
 @blp.response(201, TeamOut)
 @_documented
+@write_rule("calendar", tied_to_no_championship, nothing_named)
 def create_team(args: dict[str, Any]) -> Response:
     """Add a team."""
     return TEAMS.create(args)
@@ -222,6 +233,7 @@ def create_team(args: dict[str, Any]) -> Response:
 @blp.arguments(TeamUpdate)
 @blp.response(200, TeamOut)
 @_documented
+@write_rule("calendar", tied_to_no_championship, nothing_named)
 def update_team(args: dict[str, Any], slug: str) -> Response:
     """Rename a team or change its slug (If-Match)."""
     return TEAMS.update(args, slug)
@@ -231,6 +243,7 @@ def update_team(args: dict[str, Any], slug: str) -> Response:
 @blp.response(204)
 @blp.alt_response(409, description="application/problem+json: entries still name the team")
 @_documented
+@write_rule("calendar", tied_to_no_championship, nothing_named)
 def delete_team(slug: str) -> Response:
     """Delete a team no entry names (If-Match)."""
     return TEAMS.delete(slug)
@@ -240,6 +253,7 @@ def delete_team(slug: str) -> Response:
 @blp.arguments(CompetitorCreate)
 @blp.response(201, CompetitorOut)
 @_documented
+@write_rule("calendar", tied_to_no_championship, nothing_named)
 def create_competitor(args: dict[str, Any]) -> Response:
     """Add a competitor (driver): name, nationality (`country`) and slug."""
     return COMPETITORS.create(args)
@@ -249,6 +263,7 @@ def create_competitor(args: dict[str, Any]) -> Response:
 @blp.arguments(CompetitorUpdate)
 @blp.response(200, CompetitorOut)
 @_documented
+@write_rule("calendar", tied_to_no_championship, nothing_named)
 def update_competitor(args: dict[str, Any], slug: str) -> Response:
     """Rename a competitor (the slug stays) or change the slug (the old one redirects)."""
     return COMPETITORS.update(args, slug)
@@ -258,6 +273,7 @@ def update_competitor(args: dict[str, Any], slug: str) -> Response:
 @blp.response(204)
 @blp.alt_response(409, description="application/problem+json: entries, results or articles")
 @_documented
+@write_rule("calendar", tied_to_no_championship, nothing_named)
 def delete_competitor(slug: str) -> Response:
     """Delete a competitor no entry, result or article refers to (If-Match)."""
     return COMPETITORS.delete(slug)
@@ -297,9 +313,10 @@ def _drivers(w: Writer, current: Entry | None, args: dict[str, Any]) -> list[Com
 @blp.arguments(EntryCreate)
 @blp.response(201, EntryOut)
 @_documented
+@write_rule("calendar", championship_in_url)
 def create_entry(args: dict[str, Any], slug: str) -> Response:
     """Enter a car: team, car, number, class and its drivers (competitor slugs)."""
-    principal = authenticate("calendar", slug)
+    principal = writer()
 
     def action(w: Writer) -> tuple[int, Any, str]:
         championship = _championship(w, slug)
@@ -316,9 +333,10 @@ def create_entry(args: dict[str, Any], slug: str) -> Response:
 @blp.arguments(EntryUpdate)
 @blp.response(200, EntryOut)
 @_documented
+@write_rule("calendar", championship_in_url)
 def update_entry(args: dict[str, Any], slug: str, entry_slug: str) -> Response:
     """Change an entry's team, car, number, class or drivers (If-Match)."""
-    principal = authenticate("calendar", slug)
+    principal = writer()
 
     def action(w: Writer) -> tuple[int, Any, None]:
         championship = _championship(w, slug)
@@ -334,9 +352,10 @@ def update_entry(args: dict[str, Any], slug: str, entry_slug: str) -> Response:
 @blp.response(204)
 @blp.alt_response(409, description="application/problem+json: results still list the entry")
 @_documented
+@write_rule("calendar", championship_in_url)
 def delete_entry(slug: str, entry_slug: str) -> Response:
     """Withdraw an entry no result lists (If-Match)."""
-    principal = authenticate("calendar", slug)
+    principal = writer()
 
     def action(w: Writer) -> tuple[int, Any, None]:
         championship = _championship(w, slug)
@@ -385,13 +404,14 @@ def _import_body(session: Session, report: SheetImport, dry_run: bool) -> dict[s
 )
 @blp.response(200, ResultsImportOut)
 @_documented
+@write_rule("results", championship_in_url)
 def import_results(args: dict[str, Any], slug: str, number: int, session_slug: str) -> Response:
     """Publish a session's results from a timing sheet; nothing is written unless every line
     matches an entry (or `create_entries=true`). Changing published results needs If-Match;
     importing the same sheet again writes nothing."""
-    principal = authenticate("results", slug)
-    if args["create_entries"] and not principal.allows("calendar", slug):
-        raise AuthError(403, f"token {principal.name!r} may not create entries in {slug!r}")
+    principal = writer()
+    if args["create_entries"]:
+        decide(principal, "calendar", [slug])  # creating entries is a calendar change
     if request.mimetype != "text/csv":
         return problem(415, "Unsupported Media Type", "send the sheet as text/csv")
     lines = read_sheet(request.get_data())
@@ -424,16 +444,21 @@ def import_results(args: dict[str, Any], slug: str, number: int, session_slug: s
 # -- next season ----------------------------------------------------------------------------
 
 
+def copy_target(body: Any) -> list[str | None]:
+    """The championship a copy would create (its ``slug``): the token must cover it too."""
+    slug = body.get("slug") if isinstance(body, dict) else None
+    return [slug] if isinstance(slug, str) and slug else []
+
+
 @blp.route("/championships/<slug>/copy", methods=["POST"])
 @blp.arguments(ChampionshipCopy)
 @blp.response(201, ChampionshipOut)
 @_documented
+@write_rule("calendar", championship_in_url, copy_target)
 def copy_championship(args: dict[str, Any], slug: str) -> Response:
     """Start the next season: a new championship with this one's entries and rounds
     (provisional, sessions without times), without results."""
-    principal = authenticate("calendar", slug)
-    if not principal.allows("calendar", args["slug"]):
-        raise AuthError(403, f"token {principal.name!r} may not create {args['slug']!r}")
+    principal = writer()
 
     def action(w: Writer) -> tuple[int, Any, str]:
         source = _championship(w, slug)

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import click
@@ -21,6 +22,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
+from ..domain.queries import championship_exists
 from ..domain.text import check_text
 from ..store.engine import get_store, write_session
 from .models import TOKEN_PERMISSIONS, ApiToken
@@ -88,6 +90,11 @@ def create_token(
             f"unknown permission(s) {', '.join(unknown)}; "
             f"choose from {', '.join(TOKEN_PERMISSIONS)}"
         )
+    missing = sorted(c for c in set(championships or []) if not championship_exists(session, c))
+    if missing:
+        raise ValueError(
+            f"no championship {', '.join(missing)}; a token's scope names existing ones"
+        )
     public_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     token = ApiToken(
@@ -127,21 +134,49 @@ def verify(session: OrmSession, presented: str) -> Principal:
     )
 
 
+def decide(
+    principal: Principal,
+    permission: str,
+    now: Iterable[str | None],
+    requested: Iterable[str | None] = (),
+) -> None:
+    """THE authorization decision for a write: raise AuthError(403) unless ``principal`` may
+    do ``permission`` on every championship the object belongs to ``now`` and every one the
+    ``requested`` change would give it.
+
+    ``None`` in either stands for "tied to no championship"; an empty union means the same.
+    """
+    scope = set(now) | set(requested) or {None}
+    refused = sorted(c or "(no championship)" for c in scope if not principal.allows(permission, c))
+    if permission not in principal.permissions:
+        raise AuthError(403, f"token {principal.name!r} may not change {permission}")
+    if refused:
+        raise AuthError(
+            403,
+            f"token {principal.name!r} may not change {permission} for championship "
+            f"{', '.join(refused)}: its scope must cover every championship the object "
+            "belongs to and every one the request names",
+        )
+
+
+def bearer_principal() -> Principal:
+    """The caller of the current request; AuthError(401) for a missing or bad token."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, presented = header.partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        raise AuthError(401, "a bearer token is required (Authorization: Bearer gf_...)")
+    with get_store().sessions() as session:
+        return verify(session, presented.strip())
+
+
 def authenticate(permission: str, championship: str | None = None) -> Principal:
     """The caller of the current request, if allowed ``permission`` on ``championship``.
 
     Raises AuthError(401) for a missing or bad token and AuthError(403) for a valid token
     outside its scope.
     """
-    header = request.headers.get("Authorization", "")
-    scheme, _, presented = header.partition(" ")
-    if scheme.lower() != "bearer" or not presented.strip():
-        raise AuthError(401, "a bearer token is required (Authorization: Bearer gf_...)")
-    with get_store().sessions() as session:
-        principal = verify(session, presented.strip())
-    if not principal.allows(permission, championship):
-        where = f" for championship {championship!r}" if championship else ""
-        raise AuthError(403, f"token {principal.name!r} may not change {permission}{where}")
+    principal = bearer_principal()
+    decide(principal, permission, [championship])
     return principal
 
 
@@ -168,9 +203,15 @@ tokens_cli = AppGroup("tokens", help="Create, list and revoke API tokens.")
 def create_command(name: str, championships: tuple[str, ...], permissions: tuple[str, ...]) -> None:
     """Create a token and print it once; only its hash is stored."""
     with write_session(current_app) as session:
-        token, secret = create_token(
-            session, name, list(championships) or None, list(permissions) or list(TOKEN_PERMISSIONS)
-        )
+        try:
+            token, secret = create_token(
+                session,
+                name,
+                list(championships) or None,
+                list(permissions) or list(TOKEN_PERMISSIONS),
+            )
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
         scope = ", ".join(token.championships) if token.championships else "all championships"
         click.echo(
             f"Created token {token.public_id} ({name}): {', '.join(token.permissions)} on {scope}."

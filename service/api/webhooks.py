@@ -26,6 +26,7 @@ from ..notify.signing import new_webhook_secret, seal
 from ..representations import instant
 from ..store.engine import read_session, write_session
 from ..writes import WriteError, Writer, utc_now
+from .authorization import no_stored_object, webhook_championship, write_rule, writer
 from .responses import json_response, page_response, paginate
 from .schemas import (
     DeliveryOut,
@@ -38,7 +39,7 @@ from .schemas import (
     WebhookUpdate,
     WebhookWithSecretOut,
 )
-from .tokens import AuthError, Principal, authenticate
+from .tokens import Principal, authenticate
 from .writing import NotFoundError, authenticated_operation, check_if_match, perform_write
 
 blp = Blueprint(
@@ -121,11 +122,8 @@ def _check_target(url: str) -> None:
 
 def _check_filters(session: Any, principal: Principal, args: dict[str, Any]) -> None:
     championship = args.get("championship")
-    if championship:
-        if not queries.championship_exists(session, championship):
-            raise WriteError("championship", f"no championship {championship!r}")
-        if not principal.allows("webhooks", championship):
-            raise AuthError(403, f"this token may not subscribe to {championship!r}")
+    if championship and not queries.championship_exists(session, championship):
+        raise WriteError("championship", f"no championship {championship!r}")
     competitor = args.get("competitor")
     if competitor and not queries.competitor_exists(session, competitor):
         raise WriteError("competitor", f"no competitor {competitor!r}")
@@ -146,9 +144,10 @@ EDITABLE = (
 @blp.arguments(WebhookCreate)
 @blp.response(201, WebhookWithSecretOut)
 @_documented
+@write_rule("webhooks", no_stored_object)
 def create_webhook(args: dict[str, Any]) -> Response:
     """Subscribe a URL to events. The response shows the signing secret, once."""
-    principal = _principal()
+    principal = writer()
     _check_target(args["url"])
 
     def action(w: Writer) -> tuple[int, Any, str]:
@@ -165,7 +164,7 @@ def create_webhook(args: dict[str, Any]) -> Response:
             competitor=args.get("competitor"),
             reminder_minutes=args.get("reminder_minutes")
             or current_app.config["REMINDER_DEFAULT_MINUTES"],
-            secret_encrypted=seal(current_app.config["SECRET_KEY"], secret),
+            secret_encrypted=seal(current_app.config, secret),
             format=args.get("format", "standard"),
             enabled=args.get("enabled", True),
             deleted=False,
@@ -206,9 +205,10 @@ def get_webhook(public_id: str) -> Response:
 @blp.arguments(WebhookUpdate)
 @blp.response(200, WebhookOut)
 @_documented
+@write_rule("webhooks", webhook_championship)
 def update_webhook(args: dict[str, Any], public_id: str) -> Response:
     """Change a subscription (If-Match required). `enabled: true` re-enables it."""
-    principal = _principal()
+    principal = writer()
     if "url" in args:
         _check_target(args["url"])
 
@@ -233,9 +233,10 @@ def update_webhook(args: dict[str, Any], public_id: str) -> Response:
 @blp.route("/webhooks/<public_id>", methods=["DELETE"])
 @blp.response(204)
 @_documented
+@write_rule("webhooks", webhook_championship)
 def delete_webhook(public_id: str) -> Response:
     """Stop and remove a subscription (its delivery log is kept)."""
-    principal = _principal()
+    principal = writer()
     with write_session() as session:
         sub = _own(session, principal, public_id)
         sub.deleted, sub.enabled, sub.updated_at = True, False, utc_now()
@@ -245,13 +246,14 @@ def delete_webhook(public_id: str) -> Response:
 @blp.route("/webhooks/<public_id>/rotate-secret", methods=["POST"])
 @blp.response(200, WebhookWithSecretOut)
 @_documented
+@write_rule("webhooks", webhook_championship)
 def rotate_secret(public_id: str) -> Response:
     """Replace the signing secret; the new one is shown once, and signs from now on."""
-    principal = _principal()
+    principal = writer()
     secret = new_webhook_secret()
     with write_session() as session:
         sub = _own(session, principal, public_id)
-        sub.secret_encrypted = seal(current_app.config["SECRET_KEY"], secret)
+        sub.secret_encrypted = seal(current_app.config, secret)
         sub.updated_at = utc_now()
         body = {**webhook_dict(sub), "secret": secret}
     return json_response(body, etag=False)
@@ -278,9 +280,10 @@ def list_deliveries(args: dict[str, Any], public_id: str) -> Response:
 @blp.route("/webhooks/<public_id>/deliveries/<message_id>/replay", methods=["POST"])
 @blp.response(202, DeliveryOut)
 @_documented
+@write_rule("webhooks", webhook_championship)
 def replay_delivery(public_id: str, message_id: str) -> Response:
     """Send a delivery again, with the same webhook-id (the receiver can de-duplicate)."""
-    principal = _principal()
+    principal = writer()
     now = utc_now()
     with write_session() as session:
         sub = _own(session, principal, public_id)
@@ -300,10 +303,11 @@ def replay_delivery(public_id: str, message_id: str) -> Response:
 @blp.route("/webhooks/<public_id>/test", methods=["POST"])
 @blp.response(202, DeliveryOut)
 @_documented
+@write_rule("webhooks", webhook_championship)
 def test_webhook(public_id: str) -> Response:
     """Send a signed `ping` event now (queued for the worker, in the subscription's format),
     to check the set-up; follow it in the delivery log."""
-    principal = _principal()
+    principal = writer()
     now = utc_now()
     with write_session() as session:
         sub = _own(session, principal, public_id)

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Response
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from ..domain import queries
 from ..domain.models import Article, Championship, Circuit, Competitor, Round, Session
@@ -23,8 +23,17 @@ from ..representations import (
     round_dict,
     session_dict,
 )
-from ..store.engine import read_session
 from ..writes import WriteError, Writer
+from .authorization import (
+    article_championships,
+    championship_in_url,
+    named_in_body,
+    no_stored_object,
+    nothing_named,
+    tied_to_no_championship,
+    write_rule,
+    writer,
+)
 from .schemas import (
     ArticleCreate,
     ArticleOut,
@@ -41,7 +50,7 @@ from .schemas import (
     SessionOut,
     SessionUpdate,
 )
-from .tokens import AuthError, authenticate
+from .tokens import decide
 from .writing import NotFoundError, authenticated_operation, check_if_match, perform_write
 
 blp = Blueprint(
@@ -91,9 +100,10 @@ def _championship_fields(current: Championship | None, args: dict[str, Any]) -> 
 @blp.arguments(ChampionshipCreate)
 @blp.response(201, ChampionshipOut)
 @_documented
+@write_rule("calendar", tied_to_no_championship, nothing_named)
 def create_championship(args: dict[str, Any]) -> Response:
     """Create a championship (needs an all-championships token with `calendar`)."""
-    principal = authenticate("calendar", None)
+    principal = writer()
 
     def action(w: Writer) -> tuple[int, Any, str]:
         slug = args["slug"]
@@ -110,9 +120,10 @@ def create_championship(args: dict[str, Any]) -> Response:
 @blp.arguments(ChampionshipUpdate)
 @blp.response(200, ChampionshipOut)
 @_documented
+@write_rule("calendar", championship_in_url)
 def update_championship(args: dict[str, Any], slug: str) -> Response:
     """Change a championship's fields (If-Match required)."""
-    principal = authenticate("calendar", slug)
+    principal = writer()
 
     def action(w: Writer) -> tuple[int, Any, None]:
         current = _find(w, Championship, slug, "championship")
@@ -147,9 +158,10 @@ def _round_fields(w: Writer, current: Round | None, args: dict[str, Any]) -> dic
 @blp.arguments(RoundCreate)
 @blp.response(201, RoundOut)
 @_documented
+@write_rule("calendar", championship_in_url)
 def create_round(args: dict[str, Any], slug: str) -> Response:
     """Add a round to a championship."""
-    principal = authenticate("calendar", slug)
+    principal = writer()
 
     def action(w: Writer) -> tuple[int, Any, str]:
         championship = _find(w, Championship, slug, "championship")
@@ -166,9 +178,10 @@ def create_round(args: dict[str, Any], slug: str) -> Response:
 @blp.arguments(RoundUpdate)
 @blp.response(200, RoundOut)
 @_documented
+@write_rule("calendar", championship_in_url)
 def update_round(args: dict[str, Any], slug: str, number: int) -> Response:
     """Move, confirm, postpone or cancel a round (If-Match required)."""
-    principal = authenticate("calendar", slug)
+    principal = writer()
 
     def action(w: Writer) -> tuple[int, Any, None]:
         championship = _find(w, Championship, slug, "championship")
@@ -213,9 +226,10 @@ def _session_fields(current: Session | None, args: dict[str, Any]) -> dict[str, 
 @blp.arguments(SessionCreate)
 @blp.response(201, SessionOut)
 @_documented
+@write_rule("calendar", championship_in_url)
 def create_session(args: dict[str, Any], slug: str, number: int) -> Response:
     """Add a session to a round; leave out `local_time` (or the date too) while unknown."""
-    principal = authenticate("calendar", slug)
+    principal = writer()
 
     def action(w: Writer) -> tuple[int, Any, str]:
         round_ = _round(w, _find(w, Championship, slug, "championship"), number)
@@ -234,9 +248,10 @@ def create_session(args: dict[str, Any], slug: str, number: int) -> Response:
 @blp.arguments(SessionUpdate)
 @blp.response(200, SessionOut)
 @_documented
+@write_rule("calendar", championship_in_url)
 def update_session(args: dict[str, Any], slug: str, number: int, session_slug: str) -> Response:
     """Change a session's time or status: cancel, postpone, or reinstate with "scheduled"."""
-    principal = authenticate("calendar", slug)
+    principal = writer()
 
     def action(w: Writer) -> tuple[int, Any, None]:
         round_ = _round(w, _find(w, Championship, slug, "championship"), number)
@@ -257,9 +272,10 @@ def update_session(args: dict[str, Any], slug: str, number: int, session_slug: s
 @blp.arguments(ResultsIn)
 @blp.response(200, ResultsOut)
 @_documented
+@write_rule("results", championship_in_url)
 def put_results(args: dict[str, Any], slug: str, number: int, session_slug: str) -> Response:
     """Publish, correct (If-Match) or withdraw (`status: withdrawn`) a session's results."""
-    principal = authenticate("results", slug)
+    principal = writer()
 
     def action(w: Writer) -> tuple[int, Any, None]:
         # The whole graph in a few queries: no query per line or per result shown back.
@@ -306,18 +322,6 @@ _ARTICLE_FIELDS = (
 )
 
 
-def _check_article_scope(principal: Any, championships: list[str]) -> None:
-    # A scoped token may only publish articles about its own championships.
-    if principal.championships is not None and (
-        not championships or not set(championships) <= set(principal.championships)
-    ):
-        raise AuthError(
-            403,
-            f"token {principal.name!r} may only publish articles about "
-            f"{', '.join(principal.championships)}",
-        )
-
-
 def _article_refs(w: Writer, fields: dict[str, Any]) -> None:
     for slug in fields.get("championships") or []:
         _find(w, Championship, slug, "championship")
@@ -332,10 +336,10 @@ def _article_refs(w: Writer, fields: dict[str, Any]) -> None:
 @blp.arguments(ArticleCreate)
 @blp.response(201, ArticleOut)
 @_documented
+@write_rule("articles", no_stored_object)
 def create_article(args: dict[str, Any]) -> Response:
     """Publish an article (or create it unpublished with `status: unpublished`)."""
-    principal = authenticate("articles", (args.get("championships") or [None])[0])
-    _check_article_scope(principal, args.get("championships") or [])
+    principal = writer()
 
     def action(w: Writer) -> tuple[int, Any, str]:
         if queries.article_by_slug(w.session, args["slug"]):
@@ -357,17 +361,15 @@ def create_article(args: dict[str, Any]) -> Response:
 @blp.arguments(ArticleUpdate)
 @blp.response(200, ArticleOut)
 @_documented
+@write_rule("articles", article_championships)
 def update_article(args: dict[str, Any], slug: str) -> Response:
     """Edit, unpublish (`status: unpublished`) or republish an article (If-Match required)."""
-    existing = queries.article_by_slug(read_session(), slug)
-    if existing is None:
-        abort(404, message=f"no article {slug!r}")
-    about = args.get("championships") or existing.championships
-    principal = authenticate("articles", (about or [None])[0])
+    principal = writer()
 
     def action(w: Writer) -> tuple[int, Any, None]:
         current = _find(w, Article, slug, "article")
-        _check_article_scope(principal, args.get("championships") or current.championships)
+        # Decided again on the row this transaction writes, in case it moved meanwhile.
+        decide(principal, "articles", current.championships or [None], named_in_body(args))
         check_if_match(article_dict(current))
         fields = {
             name: args[name] if name in args else getattr(current, name) for name in _ARTICLE_FIELDS

@@ -9,16 +9,15 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_smorest import Blueprint
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.text import check_text
-from ..store.engine import get_store
+from ..store.engine import write_session
 from ..writes import Writer, write
 from .json_bodies import BodyError, check_json_body
-from .models import IdempotencyRecord
+from .models import IdempotencyRecord, delete_idempotency_records_before, idempotency_record
 from .problems import problem
 from .responses import etag_of, json_response
 from .tokens import Principal
@@ -74,7 +73,7 @@ def require_json_body() -> Response | None:
     return None
 
 
-WRITE_ERRORS = (400, 401, 403, 404, 412, 413, 415, 422, 428)
+WRITE_ERRORS = (400, 401, 403, 404, 412, 413, 415, 422, 428, 429)
 
 
 def answer(body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
@@ -104,7 +103,14 @@ def check_if_match(current: Any) -> None:
             "Precondition Required",
             "send If-Match with the ETag you last read, so that no one else's edit is overwritten",
         )
-    if not request.if_match.contains(etag_of(current)) and not request.if_match.star_tag:
+    if request.if_match.star_tag:
+        raise PreconditionError(
+            428,
+            "Precondition Required",
+            "If-Match: * is not accepted, as it would skip the check for someone else's edit: "
+            "send the concrete ETag you last read",
+        )
+    if not request.if_match.contains(etag_of(current)):
         raise PreconditionError(
             412,
             "Precondition Failed",
@@ -131,6 +137,7 @@ def perform_write(
     with the same key and body gets the stored answer and writes nothing.
     """
     key = request.headers.get("Idempotency-Key")
+    now = dt.datetime.now(dt.UTC)
     request_hash = hashlib.sha256(
         request.method.encode() + request.path.encode() + (request.get_data() or b"")
     ).hexdigest()
@@ -139,7 +146,7 @@ def perform_write(
     if key is not None and (bad := check_text(key, max_length=None)):
         return problem(400, "Bad Request", f"Idempotency-Key {bad}")
     if key:
-        replay = _replay(principal, key, request_hash)
+        replay = _replay(principal, key, request_hash, now)
         if replay is not None:
             return replay
     try:
@@ -152,29 +159,49 @@ def perform_write(
                         key=key,
                         request_hash=request_hash,
                         status_code=status,
-                        response_body=json.dumps(body),
+                        response_body=json.dumps(without_secrets(body)),
                         location=location,
-                        created_at=dt.datetime.now(dt.UTC),
+                        created_at=now,
                     )
                 )
     except PreconditionError as exc:
         return problem(exc.status, exc.title, exc.detail)
     except IntegrityError:
         # A concurrent request with the same key committed first: answer as it did.
-        if key and (replay := _replay(principal, key, request_hash)) is not None:
+        if key and (replay := _replay(principal, key, request_hash, now)) is not None:
             return replay
         raise
     headers = {"Location": location} if location else None
     return answer(body, status, headers)
 
 
-def _replay(principal: Principal, key: str, request_hash: str) -> Response | None:
-    with get_store().sessions() as session:
-        record = session.scalar(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.token_id == principal.token_id, IdempotencyRecord.key == key
-            )
-        )
+# Response fields that carry a secret shown once: an idempotency record never keeps them.
+SECRET_FIELDS = ("secret",)
+
+
+def without_secrets(body: Any) -> Any:
+    """``body`` as an idempotency record may keep it: each secret replaced by a note saying it
+    was shown once and how to get a new one."""
+    if not isinstance(body, dict) or not any(name in body for name in SECRET_FIELDS):
+        return body
+    kept = {name: value for name, value in body.items() if name not in SECRET_FIELDS}
+    kept["secret_note"] = (
+        "The secret was shown once, in the first response to this request, and is not kept "
+        f"in clear; POST {body.get('href', '')}/rotate-secret to get a new one."
+    )
+    return kept
+
+
+def _expired_before(now: dt.datetime) -> dt.datetime:
+    return now - dt.timedelta(hours=current_app.config["IDEMPOTENCY_HOURS"])
+
+
+def _replay(principal: Principal, key: str, request_hash: str, now: dt.datetime) -> Response | None:
+    with write_session() as session:
+        record = idempotency_record(session, principal.token_id, key)
+        if record is not None and record.created_at <= _expired_before(now):
+            session.delete(record)  # expired: the key is free for a new request
+            record = None
     if record is None:
         return None
     if record.request_hash != request_hash:
@@ -189,3 +216,10 @@ def _replay(principal: Principal, key: str, request_hash: str) -> Response | Non
     if record.location:
         headers["Location"] = record.location
     return answer(json.loads(record.response_body), record.status_code, headers)
+
+
+def purge_idempotency_records(app: Flask, now: dt.datetime) -> int:
+    """Delete idempotency records older than ``IDEMPOTENCY_HOURS`` (worker housekeeping)."""
+    cutoff = now - dt.timedelta(hours=app.config["IDEMPOTENCY_HOURS"])
+    with write_session(app) as session:
+        return delete_idempotency_records_before(session, cutoff)

@@ -117,6 +117,12 @@ def championship_slugs_of(session: OrmSession, competitor_slug: str) -> frozense
     return frozenset(session.scalars(select(Championship.slug).where(Championship.id.in_(entered))))
 
 
+def article_championships(session: OrmSession, slug: str) -> list[str] | None:
+    """The championships an article is about ([] for none in particular), or None if absent."""
+    found = article_by_slug(session, slug)
+    return None if found is None else list(found.championships)
+
+
 def all_competitors(session: OrmSession) -> Sequence[Competitor]:
     """Every competitor, by name."""
     return session.scalars(select(Competitor).order_by(Competitor.name)).all()
@@ -145,12 +151,10 @@ def last_change_at(
 
 
 def championships_with_rounds(session: OrmSession) -> Sequence[Championship]:
-    """Every championship with its rounds, their circuits and sessions (not results' lines),
-    newest first: enough for rounds tables with derived statuses and the next session."""
-    rounds = selectinload(Championship.rounds)
+    """Every championship with its rounds and their circuits (no sessions), newest first."""
     return session.scalars(
         select(Championship)
-        .options(rounds.selectinload(Round.circuit), rounds.selectinload(Round.sessions))
+        .options(selectinload(Championship.rounds).selectinload(Round.circuit))
         .order_by(Championship.season.desc(), Championship.name)
     ).all()
 
@@ -313,6 +317,34 @@ def names_by_slug(
     return (
         {s: champs[s] for s in championships if s in champs},
         {s: people[s] for s in competitors if s in people},
+    )
+
+
+def rounds_with_results(session: OrmSession) -> frozenset[int]:
+    """Ids of the rounds that have at least one session with published results."""
+    return frozenset(
+        session.scalars(
+            select(Session.round_id).where(Session.results_status == "published").distinct()
+        )
+    )
+
+
+def rounds_from(session: OrmSession, day: dt.date) -> Sequence[Round]:
+    """Rounds not over before ``day``, with sessions, circuit and championship loaded (where
+    the next session can be), by start date."""
+    return (
+        session.scalars(
+            select(Round)
+            .where(Round.end_date >= day)
+            .options(
+                selectinload(Round.sessions),
+                selectinload(Round.circuit),
+                selectinload(Round.championship),
+            )
+            .order_by(Round.start_date, Round.id)
+        )
+        .unique()
+        .all()
     )
 
 

@@ -213,22 +213,19 @@ def describe_local(st: SessionTime) -> str:
     return text
 
 
-def has_results(round_: Round) -> bool:
-    """Whether any session of the round has published results."""
-    return any(s.results_status == "published" for s in round_.sessions)
-
-
-def round_state(round_: Round, today: dt.date, next_round: Round | None = None) -> str:
+def round_state(
+    round_: Round, today: dt.date, has_results: bool, next_round: Round | None = None
+) -> str:
     """What a fan should read as the round's status, derived, never stored.
 
     A cancelled, postponed or provisional round says so; a scheduled one that is over says
-    "completed" once it has results (else "finished"); ``next_round`` says
-    "next"; anything else "scheduled".
+    "completed" once it has published results (else "finished"); one on today "under way";
+    ``next_round`` says "next"; anything else "scheduled".
     """
     if round_.status != "scheduled":
         return round_.status
     if round_.end_date < today:
-        return "completed" if has_results(round_) else "finished"
+        return "completed" if has_results else "finished"
     if round_.start_date <= today:
         return "under way"
     if next_round is not None and round_ is next_round:
@@ -247,11 +244,15 @@ def next_round(rounds: Iterable[Round], today: dt.date) -> Round | None:
 def next_session(rounds: Iterable[Round], now: dt.datetime) -> tuple[Session, SessionTime] | None:
     """The next timed, scheduled session that starts after ``now`` (aware), or None."""
     best: tuple[Session, SessionTime] | None = None
+    # No zone is more than a day from UTC: an earlier local day is over, without localizing.
+    cutoff = now.date() - dt.timedelta(days=1)
     for round_ in rounds:
-        if round_.status in ("cancelled", "postponed"):
+        if round_.status in ("cancelled", "postponed") or round_.end_date < cutoff:
             continue
         for session in round_.sessions:
-            if session.status != "scheduled":
+            if session.status != "scheduled" or session.local_date is None:
+                continue
+            if session.local_date < cutoff:
                 continue
             st = session_time(session)
             if st.start_utc is None or st.start_utc <= now:

@@ -16,6 +16,7 @@ feedgen 1.0.0 gets four things wrong; each is worked around here, once:
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
@@ -106,7 +107,9 @@ def _generator(meta: FeedMeta, items: Sequence[NewsItem]) -> FeedGenerator:
         entry.updated(item.updated)
         entry.author({"name": item.author})
         entry.dc.dc_creator(item.author)
-        entry.description(item.summary or item.title)
+        # RSS readers take <description> as HTML; the summary is plain text, so escape it
+        # (Atom's summary and JSON Feed's are text by definition).
+        entry.description(html.escape(item.summary or item.title, quote=False))
         entry.content(item.content_html, type="html")
         for category in item.categories:
             entry.category(term=category)

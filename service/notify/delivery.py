@@ -176,7 +176,7 @@ def _webhook(app: Flask, job: Job, now: dt.datetime) -> Outcome:
             return Outcome(ok=False, skipped=moved)
     body = job.payload.encode()
     timestamp = int(now.timestamp())
-    secret = unseal(app.config["SECRET_KEY"], job.webhook["secret"])
+    secret = unseal(app.config, job.webhook["secret"])
     headers = {
         "Content-Type": "application/json",
         "webhook-id": job.message_id,
@@ -250,9 +250,7 @@ def _websub_content(app: Flask, job: Job, now: dt.datetime) -> Outcome:
     if digest == sub["content_hash"]:
         return Outcome(ok=False, skipped="the feed's bytes did not change")
     if sub["secret"]:
-        headers["X-Hub-Signature"] = sign_websub(
-            unseal(app.config["SECRET_KEY"], sub["secret"]), body
-        )
+        headers["X-Hub-Signature"] = sign_websub(unseal(app.config, sub["secret"]), body)
     return _attempt(app, sub["callback"], "POST", headers, body, content_hash=digest)[0]
 
 
@@ -272,11 +270,21 @@ def _websub_verify(app: Flask, job: Job, now: dt.datetime) -> Outcome:
     if not outcome.ok or answer is None:
         return outcome
     if answer.body.decode("utf-8", "replace").strip() != challenge:
+        reason = "the callback did not echo hub.challenge: intent not verified"
+        if request["mode"] == "subscribe":
+            # WebSub §5.2: tell the subscriber, once, that no subscription was made. The
+            # callback answered, so asking again would only repeat the same refusal.
+            denied = {"hub.mode": "denied", "hub.topic": request["topic"], "hub.reason": reason}
+            _attempt(
+                app,
+                callback + ("&" if urlsplit(callback).query else "?") + urlencode(denied),
+                "GET",
+                {},
+                None,
+            )
+            return Outcome(ok=False, status_code=answer.status, skipped=f"denied: {reason}")
         return Outcome(
-            ok=False,
-            status_code=answer.status,
-            latency_ms=answer.latency_ms,
-            error="the callback did not echo hub.challenge: intent not verified",
+            ok=False, status_code=answer.status, latency_ms=answer.latency_ms, error=reason
         )
     _apply_verified(app, request, now)
     return outcome

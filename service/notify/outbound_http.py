@@ -79,9 +79,13 @@ def check_url(url: str, allow_loopback: bool, resolve: Resolver | None = None) -
     if parts.username or parts.password:
         raise UnsafeTarget("the URL must not carry a user name or password")
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        port = parts.port
     except ValueError as exc:
         raise UnsafeTarget("the URL's port is not a number from 1 to 65535") from exc
+    if port is None:
+        port = 443 if parts.scheme == "https" else 80
+    elif not 1 <= port <= 65535:  # port 0 is "any port" to a socket API, never a target
+        raise UnsafeTarget("the URL's port is not a number from 1 to 65535")
     host = parts.hostname
     try:
         addresses = (resolve or system_resolver)(host, port)
@@ -102,11 +106,39 @@ def check_configured(url: str, config: Mapping[str, Any]) -> Target:
     return check_url(url, config["ALLOW_LOOPBACK_TARGETS"], config["DNS_RESOLVER"])
 
 
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052 well-known prefix
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated, still routed by some stacks
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries and reaches through a translator or tunnel:
+    IPv4-mapped, 6to4 (2002::/16), NAT64 (64:ff9b::/96), Teredo (server and client) and
+    IPv4-compatible (::a.b.c.d)."""
+    if ip.ipv4_mapped:
+        return [ip.ipv4_mapped]
+    if ip.sixtofour:
+        return [ip.sixtofour]
+    if ip.teredo:
+        return list(ip.teredo)
+    if ip in NAT64 or (ip in IPV4_COMPATIBLE and int(ip) > 1):  # not :: nor ::1
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    return []
+
+
 def address_problem(address: str, allow_loopback: bool) -> str | None:
-    """Why we will not connect to ``address``, or None if it is a public address."""
+    """Why we will not connect to ``address``, or None if it is a public address. An IPv6
+    address that wraps IPv4 addresses is judged by the addresses it wraps."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address) and (wrapped := embedded_ipv4(ip)):
+        problems = [_ip_problem(inner, allow_loopback) for inner in wrapped]
+        found = next((p for p in problems if p), None)
+        return f"which wraps {', '.join(map(str, wrapped))}: {found}" if found else None
+    return _ip_problem(ip, allow_loopback)
+
+
+def _ip_problem(
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool
+) -> str | None:
     if ip.is_loopback:
         return None if allow_loopback else "a loopback address"
     if ip.is_link_local:

@@ -7,8 +7,9 @@
 
 A signing key has to be usable, so it cannot be stored as a hash the way API tokens are. It is
 stored encrypted (Fernet) under a key derived from ``SECRET_KEY``: a copy of the database alone
-reveals no secret. Changing ``SECRET_KEY`` therefore makes stored secrets unreadable; rotate
-subscriptions' secrets instead.
+reveals no secret. Secrets sealed under a key listed in ``SECRET_KEY_FALLBACKS`` still open
+(MultiFernet), so a new key can be rolled out and ``flask keys rotate`` re-seals every stored
+secret under it before the old key is dropped.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
+from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 WEBHOOK_SECRET_PREFIX = "whsec_"
 
@@ -46,14 +49,32 @@ def _fernet(secret_key: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(derived))
 
 
-def seal(secret_key: str, plaintext: str) -> str:
-    """Encrypt a signing secret for storage."""
-    return _fernet(secret_key).encrypt(plaintext.encode()).decode()
+def _keys(config: Mapping[str, Any]) -> MultiFernet:
+    """The current key first (it seals), then the fallbacks (they only open)."""
+    keys = [config["SECRET_KEY"], *config["SECRET_KEY_FALLBACKS"]]
+    return MultiFernet([_fernet(key) for key in keys])
 
 
-def unseal(secret_key: str, sealed: str) -> str:
-    """Decrypt a stored signing secret; ValueError if SECRET_KEY changed since it was sealed."""
+def seal(config: Mapping[str, Any], plaintext: str) -> str:
+    """Encrypt a signing secret for storage under the app's current ``SECRET_KEY``."""
+    return _keys(config).encrypt(plaintext.encode()).decode()
+
+
+def unseal(config: Mapping[str, Any], sealed: str) -> str:
+    """Decrypt a stored signing secret with the current key or a fallback; ValueError if
+    none of them sealed it."""
     try:
-        return _fernet(secret_key).decrypt(sealed.encode()).decode()
+        return _keys(config).decrypt(sealed.encode()).decode()
     except InvalidToken as exc:
-        raise ValueError("stored secret cannot be decrypted: was SECRET_KEY changed?") from exc
+        raise ValueError(
+            "stored secret cannot be decrypted: was SECRET_KEY changed without keeping the "
+            "old one in SECRET_KEY_FALLBACKS until `flask keys rotate` ran?"
+        ) from exc
+
+
+def reseal(config: Mapping[str, Any], sealed: str) -> str:
+    """The same secret sealed under the current key (opened with any known key)."""
+    try:
+        return _keys(config).rotate(sealed.encode()).decode()
+    except InvalidToken as exc:
+        raise ValueError("a stored secret was sealed under none of the known keys") from exc

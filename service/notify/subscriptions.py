@@ -59,3 +59,10 @@ def delivery_of(session: OrmSession, webhook_id: int, public_id: str) -> Deliver
     return session.scalar(
         select(Delivery).where(Delivery.webhook_id == webhook_id, Delivery.public_id == public_id)
     )
+
+
+def subscription_championship(session: OrmSession, public_id: str) -> str | None:
+    """The championship a webhook subscription is filtered to (None: all, or no such one)."""
+    return session.scalar(
+        select(WebhookSubscription.championship).where(WebhookSubscription.public_id == public_id)
+    )

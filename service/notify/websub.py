@@ -19,6 +19,7 @@ from ..domain.choices import NUMBER_MAX_DIGITS
 from ..domain.text import check_text, parse_number
 from ..store.engine import write_session
 from ..web.params import number_problem
+from ..web.ratelimits import enforce
 from ..web.site import base_url
 from ..writes import utc_now
 from .delivery import render_topic
@@ -103,6 +104,11 @@ def hub() -> Response:
         return _text(415, "send hub.* parameters as application/x-www-form-urlencoded")
     form = request.form
     mode = form.get("hub.mode", "")
+    # Each request makes the hub send a verification GET: limit who asks, and for whom.
+    enforce("RATE_LIMIT_WEBSUB_CLIENT", "websub-client", request.remote_addr or "unknown")
+    callback_host = urlsplit(form.get("hub.callback", "")).hostname
+    if callback_host:
+        enforce("RATE_LIMIT_WEBSUB_CALLBACK_HOST", "websub-callback-host", callback_host)
     try:
         if mode not in {"subscribe", "unsubscribe"}:
             raise HubRequestError("hub.mode: must be subscribe or unsubscribe")
@@ -124,7 +130,7 @@ def hub() -> Response:
         "topic": topic,
         "callback": callback,
         "lease_seconds": lease,
-        "secret_sealed": seal(current_app.config["SECRET_KEY"], secret) if secret else None,
+        "secret_sealed": seal(current_app.config, secret) if secret else None,
     }
     with write_session() as session:
         if not enqueue_verification(session, verification, utc_now()):

@@ -35,6 +35,10 @@ log = logging.getLogger("gridfeed.worker")
 IN_PROCESS_EXTENSION = "gridfeed.in_process_worker"
 
 
+# app.extensions key: callables (app, now) the worker runs with its own housekeeping.
+HOUSEKEEPING = "gridfeed.housekeeping"
+
+
 def new_worker_id() -> str:
     """A name for this worker in claims and logs: host, process and a random tag."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -64,6 +68,9 @@ class Worker:
         queue.purge_finished(self.app, now)
         stats_daily.flush(self.app, now.date())
         stats_daily.close_days(self.app, now.date())
+        # Chores of higher layers (the API's idempotency records), registered by them.
+        for chore in self.app.extensions.get(HOUSEKEEPING, ()):
+            chore(self.app, now)
 
     def process(self, delivery_id: int) -> str:
         """Send one claimed delivery and record how it went; return its new status."""

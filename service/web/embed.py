@@ -5,8 +5,8 @@ oEmbed.
   ``/embed/championships/<slug>/rounds/<n>``: the next sessions (in the viewer's zone, by the
   site's ``local-time.js``), a countdown, the latest results and a Subscribe button. Options:
   ``kinds`` (comma list), ``limit`` (1–20), ``theme`` (light, dark, auto), ``compact``
-  (1/0). These pages, and only these, may be framed by any site (``frame-ancestors *``); they
-  set no cookie and load nothing from elsewhere.
+  (1/0). These pages, and only these, may be framed by any site (``security.embeddable``:
+  ``frame-ancestors *`` in the one CSP); they set no cookie and load nothing from elsewhere.
 - ``/embed.js``: ``<gridfeed-schedule championship=… kinds=… limit=…>``, rendering in its
   shadow DOM from the public JSON API (CORS), themable with CSS custom properties.
 - ``/oembed?url=…&format=json``: a ``rich`` oEmbed answer (https://oembed.com) whose HTML is
@@ -34,6 +34,7 @@ from ..domain.wording import result_line_text
 from ..store.engine import read_session
 from .feed_links import calendar_link, news_links, round_calendar_link
 from .pages import time_tag, until
+from .security import embeddable
 from .site import base_url
 from .subscribe import subscribe_links
 
@@ -43,11 +44,6 @@ DEFAULT_LIMIT = 5
 MAX_LIMIT = 20
 LATEST_RESULTS = 3
 IFRAME_SIZE = (480, 420)  # width, height in CSS pixels; a compact one is shorter
-# Only here: any site may frame these pages. Everything else comes from this origin.
-EMBED_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors *"
-)
 STATIC = Path(__file__).resolve().parent / "static"
 
 
@@ -142,11 +138,10 @@ class Embedded:
 
 
 def _frameable(response: Response) -> Response:
-    """This response may be framed by any site; it sets no cookie."""
-    response.headers["Content-Security-Policy"] = EMBED_CSP
+    """An embed page: cacheable, no cookie. Framing is allowed by ``security.embeddable``
+    on the views (the one CSP, with ``frame-ancestors *`` for them only)."""
     response.headers.pop("X-Frame-Options", None)
     response.headers.pop("Set-Cookie", None)
-    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     response.cache_control.public = True
     response.cache_control.max_age = 300
     return response
@@ -231,18 +226,21 @@ def round_embed(slug: str, number: int) -> Embedded | None:
 
 
 @bp.get("/embed/championships/<slug>")
+@embeddable
 def championship(slug: str) -> Response:
     """A championship's next sessions and latest results, to put in an iframe."""
     return _render_embed(championship_embed(slug), f"championship {slug!r}")
 
 
 @bp.get("/embed/competitors/<slug>")
+@embeddable
 def competitor(slug: str) -> Response:
     """A competitor's next sessions and latest results, to put in an iframe."""
     return _render_embed(competitor_embed(slug), f"competitor {slug!r}")
 
 
 @bp.get("/embed/championships/<slug>/rounds/<int:number>")
+@embeddable
 def round_(slug: str, number: int) -> Response:
     """One round's sessions and results, to put in an iframe."""
     return _render_embed(round_embed(slug, number), f"round {number} of {slug!r}")

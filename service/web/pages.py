@@ -30,12 +30,14 @@ from ..store.data_version import data_version
 from ..store.engine import check_writes_commit, ping, read_session
 from .feed_links import calendar_link, feed_links, news_links
 from .http_cache import RETRY_AFTER_SECONDS
+from .params import number_arg
 from .site import base_url
 from .subscribe import google_event_link, panel, parse_choice, qr_svg
 from .timezones import PICKER_ZONES, viewer_zone
 
 bp = Blueprint("pages", __name__)
 NEWS_PAGE_SIZE = 20
+MAX_NEWS_PAGE = 100_000
 LATEST_NEWS = 5
 SITE_DESCRIPTION = (
     "Motorsport calendars, results and news you can subscribe to: every session in your "
@@ -99,8 +101,9 @@ def session_google_link(session: Session) -> str | None:
     )
 
 
-def _page(template: str, *, description: str, **context: Any) -> str:
-    """Render a page with the helpers every template uses and its canonical URL."""
+def _page(template: str, *, description: str, canonical_query: str = "", **context: Any) -> str:
+    """Render a page with the helpers every template uses and its canonical URL (the path,
+    plus ``canonical_query`` where the query names a different page, e.g. ``?page=2``)."""
     tz = viewer_zone(request.args)
     return render_template(
         template,
@@ -119,7 +122,7 @@ def _page(template: str, *, description: str, **context: Any) -> str:
         viewer_tz=tz,
         picker_zones=PICKER_ZONES,
         page_description=description,
-        canonical_url=base_url() + request.path,
+        canonical_url=base_url() + request.path + canonical_query,
         **context,
     )
 
@@ -132,7 +135,8 @@ def _statuses(rounds: list[Round]) -> dict[int, str]:
     """Each round's derived status by id ("completed", "next", …)."""
     today = dt.datetime.now(dt.UTC).date()
     upcoming = next_round(rounds, today)
-    return {r.id: round_state(r, today, upcoming) for r in rounds}
+    with_results = queries.rounds_with_results(read_session())
+    return {r.id: round_state(r, today, r.id in with_results, upcoming) for r in rounds}
 
 
 def _countdown(rounds: list[Round]) -> Any:
@@ -153,7 +157,10 @@ def home() -> str:
         competitors=queries.all_competitors(session),
         articles=articles,
         statuses=_statuses(rounds),
-        upcoming=_countdown(rounds),
+        # Only rounds not yet over can hold the next session: no need to load every session.
+        upcoming=_countdown(
+            list(queries.rounds_from(session, dt.datetime.now(dt.UTC).date() - dt.timedelta(1)))
+        ),
         panel=_calendar_panel("gridfeed: all championships", calendar_link().path),
     )
 
@@ -224,10 +231,7 @@ def competitor(slug: str) -> str:
 @bp.get("/news")
 def news_index() -> str:
     """Published articles, newest first, ``NEWS_PAGE_SIZE`` a page (``?page=N``)."""
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        abort(400, description=f"page: a whole number from 1, got {raw!r}")
-    number = int(raw)
+    number = number_arg(request.args.get("page"), "page", 1, 1, MAX_NEWS_PAGE)
     articles, total = queries.published_articles_page(
         read_session(), NEWS_PAGE_SIZE, (number - 1) * NEWS_PAGE_SIZE
     )
@@ -241,6 +245,7 @@ def news_index() -> str:
         page=number,
         pages=pages,
         news_feeds=news_links(),
+        canonical_query=f"?page={number}" if number > 1 else "",
     )
 
 

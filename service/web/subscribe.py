@@ -87,6 +87,8 @@ def parse_choice(args: MultiDict[str, str]) -> PanelChoice:
         abort(
             400, description=f"include: unknown kind {unknown[0]!r}; use {', '.join(PANEL_KINDS)}"
         )
+    if set(kinds) == set(PANEL_KINDS):
+        kinds = ()  # every kind ticked means everything, kinds added later too (as the JS does)
     offered = {minutes for minutes, _ in PANEL_ALARMS}
     alarms: set[int] = set()
     for raw in args.getlist("alarm"):
