@@ -1,7 +1,7 @@
 """webhook formats (discord, slack) and subscriber counts
 
 Revision ID: 0007
-Revises: 0009 (re-chained after merging main, which has 0008 and 0009 after 0004)
+Revises: 0006
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0009"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
