@@ -28,7 +28,7 @@ from ..store.engine import get_store, write_session
 from . import jobs, stored
 from .feeds import CALENDAR, NEWS, NEWS_FORMATS, FeedSpec, spec_for_key
 from .files import write_feed_files
-from .rendering import Rendered, render_feed
+from .rendering import Rendered, Snapshot, render_feed
 
 log = logging.getLogger("gridfeed.publish")
 # The origin published for when no GRIDFEED_PUBLIC_BASE_URL is set and no request has named
@@ -179,9 +179,10 @@ def publish_specs(
             if parsed is not None:
                 wanted.setdefault(key, parsed)
         fragments = fragments_of(app)
+        snapshot = Snapshot(session)
         for key, (origin, spec) in wanted.items():
             made = render_feed(
-                session, spec, site_for(app, origin), hub_for(app, origin), fragments
+                snapshot, spec, site_for(app, origin), hub_for(app, origin), fragments
             )
             if made is not None:
                 rendered[key] = (spec, made)
@@ -238,7 +239,7 @@ def publish_key(app: Flask, key: str) -> stored.StoredFeed | None:
     with get_store(app).sessions() as session:
         version = data_version(session)
         made = render_feed(
-            session, spec, site_for(app, origin), hub_for(app, origin), fragments_of(app)
+            Snapshot(session), spec, site_for(app, origin), hub_for(app, origin), fragments_of(app)
         )
     if made is None:
         return None
