@@ -27,7 +27,7 @@ from ..store.data_version import data_version
 from ..store.engine import get_store, write_session
 from . import jobs, stored
 from .feeds import CALENDAR, NEWS, NEWS_FORMATS, FeedSpec, spec_for_key
-from .files import write_feed_files
+from .files import path_of, write_feed_files
 from .rendering import Rendered, Snapshot, render_feed
 
 log = logging.getLogger("gridfeed.publish")
@@ -228,6 +228,27 @@ def publish_everything(app: Flask, worker_id: str) -> int:
     for job in covered:
         jobs.finish(app, job, worker_id)
     return changed
+
+
+def sync_files(app: Flask) -> int:
+    """Write every stored feed whose file under PUBLISH_DIR is missing or outdated (a new
+    machine, a wiped directory); return how many were written."""
+    publish_dir = app.config["PUBLISH_DIR"]
+    if not publish_dir:
+        return 0
+    written = 0
+    with get_store(app).sessions() as session:
+        for key, size, last_modified in stored.file_facts(session):
+            path = path_of(publish_dir, key)
+            if path.exists():
+                stat = path.stat()
+                if stat.st_size == size and int(stat.st_mtime) == int(last_modified.timestamp()):
+                    continue
+            feed = stored.lookup(session, key)
+            if feed is not None:
+                write_feed_files(publish_dir, key, feed.body, feed.gzip_body, feed.last_modified)
+                written += 1
+    return written
 
 
 def publish_key(app: Flask, key: str) -> stored.StoredFeed | None:
