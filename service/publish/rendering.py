@@ -13,14 +13,13 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
 from ..calendars.facts import CalendarMeta
 from ..calendars.fragments import FragmentCache
 from ..calendars.render import last_modified, render_calendar
 from ..domain import queries
-from ..domain.models import Article, Championship, Change, Competitor, Round
+from ..domain.models import Article, Championship, Competitor, Round
 from ..domain.site import Site
 from ..news.entries import Scope, collect_items, feed_updated
 from ..news.formats import CONTENT_TYPES, FeedMeta
@@ -106,7 +105,7 @@ class Snapshot:
     def articles(self, championship: str | None, competitor: str | None) -> list[Article]:
         """Published articles, newest first, about ``championship`` or ``competitor``."""
         if self._articles is None:
-            self._articles = published_articles(self.session)
+            self._articles = queries.published_articles(self.session)
         return [
             a
             for a in self._articles
@@ -187,40 +186,6 @@ def _calendar(
 # -- news ---------------------------------------------------------------------------------
 
 
-def schedule_changes(
-    session: OrmSession, championships: Sequence[Championship], limit: int
-) -> list[Change]:
-    """The change-record entries a news feed shows: corrections, then the latest schedule
-    changes of ``championships``."""
-    slugs = [c.slug for c in championships]
-    schedule = session.scalars(
-        select(Change)
-        .where(
-            Change.championship.in_(slugs),
-            Change.entity.in_(["session", "round"]),
-            Change.action == "updated",
-        )
-        .order_by(Change.id.desc())
-        .limit(limit)
-    ).all()
-    corrections = session.scalars(
-        select(Change)
-        .where(
-            Change.championship.in_(slugs), Change.entity == "results", Change.action == "corrected"
-        )
-        .order_by(Change.id)
-    ).all()
-    return [*corrections, *schedule]
-
-
-def published_articles(session: OrmSession) -> Sequence[Article]:
-    """Every published article, newest first (JSON list columns are filtered in Python by the
-    caller: portable across SQLite and PostgreSQL)."""
-    return session.scalars(
-        select(Article).where(Article.status == "published").order_by(Article.published_at.desc())
-    ).all()
-
-
 def _news(snapshot: Snapshot, spec: FeedSpec, site: Site, hub: str | None) -> Rendered | None:
     session = snapshot.session
     competitor: Competitor | None = None
@@ -252,7 +217,10 @@ def _news(snapshot: Snapshot, spec: FeedSpec, site: Site, hub: str | None) -> Re
         scope=scope,
         championships=championships,
         articles=articles,
-        changes=schedule_changes(session, championships, spec.limit),
+        changes=[
+            *queries.results_corrections(session, [c.slug for c in championships]),
+            *queries.schedule_changes(session, [c.slug for c in championships], spec.limit),
+        ],
         competitor=competitor,
         limit=spec.limit,
     )
