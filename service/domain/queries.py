@@ -300,3 +300,21 @@ def round_by_key(session: OrmSession, key: str) -> Round | None:
         .join(Championship)
         .where(Championship.slug == championship, Round.number == number)
     )
+
+
+def change_epochs(session: OrmSession) -> tuple[int, dict[str, int]]:
+    """The latest change id that belongs to no championship (a circuit, team or driver), and
+    per championship the latest change of the championship itself or its entries.
+
+    Together with each round's and session's revision and change time these say whether
+    anything an event shows has changed (``publish.facts_memo``).
+    """
+    unowned = session.scalar(
+        select(func.max(Change.id)).where(Change.championship.is_(None), Change.entity != "article")
+    )
+    owned = session.execute(
+        select(Change.championship, func.max(Change.id))
+        .where(Change.championship.is_not(None), Change.entity.in_(["championship", "entry"]))
+        .group_by(Change.championship)
+    ).all()
+    return unowned or 0, {slug: latest for slug, latest in owned}

@@ -26,6 +26,7 @@ from ..domain.site import Site
 from ..store.data_version import data_version
 from ..store.engine import get_store, write_session
 from . import jobs, stored
+from .facts_memo import FactsCache
 from .feeds import CALENDAR, NEWS, NEWS_FORMATS, FeedSpec, spec_for_key
 from .files import path_of, write_feed_files
 from .rendering import Rendered, Snapshot, render_feed
@@ -34,6 +35,7 @@ log = logging.getLogger("gridfeed.publish")
 # The origin published for when no GRIDFEED_PUBLIC_BASE_URL is set and no request has named
 # one yet: what the Flask test client and a local `curl localhost` send.
 DEFAULT_ORIGIN = "http://localhost"
+FACTS_EXTENSION = "gridfeed.event_facts"
 # Waiting jobs a publication of everything takes off the queue at once.
 EVERYTHING_CLAIMS = 10_000
 # The packages whose code decides the published bytes (see ``fingerprint``).
@@ -58,6 +60,11 @@ def hub_for(app: Flask, origin: str) -> str:
 def fragments_of(app: Flask) -> FragmentCache:
     """The app's VEVENT fragment cache (bounded LRU, shared by every calendar render)."""
     return app.extensions.setdefault(FRAGMENTS_EXTENSION, FragmentCache())
+
+
+def facts_of(app: Flask) -> FactsCache:
+    """The app's event-facts memo (bounded; see ``facts_memo``)."""
+    return app.extensions.setdefault(FACTS_EXTENSION, FactsCache())
 
 
 def default_origins(app: Flask, session: OrmSession) -> list[str]:
@@ -179,7 +186,7 @@ def publish_specs(
             if parsed is not None:
                 wanted.setdefault(key, parsed)
         fragments = fragments_of(app)
-        snapshot = Snapshot(session)
+        snapshot = Snapshot(session, facts_of(app))
         for key, (origin, spec) in wanted.items():
             made = render_feed(
                 snapshot, spec, site_for(app, origin), hub_for(app, origin), fragments
@@ -201,7 +208,7 @@ def _store(
         for key, (spec, made) in rendered.items():
             row = stored.save(session, key, spec.scope, made, spec.filename, version, now)
             if row is not None:
-                changed.append((key, row.body, row.gzip_body, row.last_modified))
+                changed.append((key, made.body, row["gzip_body"], made.last_modified))
         if changed or complete is not None:
             stored.bump_version(session, now, complete=complete)
     publish_dir = app.config["PUBLISH_DIR"]
@@ -260,7 +267,11 @@ def publish_key(app: Flask, key: str) -> stored.StoredFeed | None:
     with get_store(app).sessions() as session:
         version = data_version(session)
         made = render_feed(
-            Snapshot(session), spec, site_for(app, origin), hub_for(app, origin), fragments_of(app)
+            Snapshot(session, facts_of(app)),
+            spec,
+            site_for(app, origin),
+            hub_for(app, origin),
+            fragments_of(app),
         )
     if made is None:
         return None
