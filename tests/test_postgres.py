@@ -223,19 +223,21 @@ def test_publish_jobs_on_postgres_are_claimed_once_and_served_by_every_instance(
     for number in numbers:
         assert reader.get(f"/championships/{gt4}/rounds/{number}.ics").data == before[number]
     # Four claimers at once: FOR UPDATE SKIP LOCKED hands each job to one of them.
-    claimed: list[list[jobs.Claimed]] = []
+    claimed: list[tuple[str, list[jobs.Claimed]]] = []
     now = dt.datetime.now(dt.UTC)
     threads = [
-        threading.Thread(target=lambda i=i: claimed.append(jobs.claim(instance_a, f"w{i}", 2, now)))
+        threading.Thread(
+            target=lambda i=i: claimed.append((f"w{i}", jobs.claim(instance_a, f"w{i}", 2, now)))
+        )
         for i in range(4)
     ]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=30)
-    scopes = [job.scope for batch in claimed for job in batch]
+    scopes = [job.scope for _, batch in claimed for job in batch]
     assert len(scopes) == len(set(scopes)) == min(len(numbers), 8)
-    for batch, worker in zip(claimed, ("w0", "w1", "w2", "w3"), strict=False):
+    for worker, batch in claimed:
         for job in batch:
             jobs.release(instance_a, job, worker)
     # Two workers drain the queue together; every job is published once.
