@@ -55,3 +55,10 @@ def write_feed_files(
     write_atomically(path.with_name(path.name + ".gz"), gzip_body, mtime)
     write_atomically(path, body, mtime)
     return path
+
+
+def remove_feed_files(publish_dir: str, key: str) -> None:
+    """Remove a feed's file and its ``.gz`` (a feed that no longer exists)."""
+    path = path_of(publish_dir, key)
+    path.unlink(missing_ok=True)
+    path.with_name(path.name + ".gz").unlink(missing_ok=True)

@@ -28,7 +28,7 @@ from ..store.engine import get_store, write_session
 from . import jobs, stored
 from .facts_memo import FactsCache
 from .feeds import CALENDAR, NEWS, NEWS_FORMATS, FeedSpec, spec_for_key
-from .files import path_of, write_feed_files
+from .files import path_of, remove_feed_files, write_feed_files
 from .rendering import Rendered, Snapshot, render_feed
 
 log = logging.getLogger("gridfeed.publish")
@@ -101,6 +101,7 @@ def specs_for_scope(session: OrmSession, scope: str) -> list[FeedSpec]:
             specs.append(FeedSpec(CALENDAR, "round", slug, number))
         for slug in queries.competitor_slugs(session):
             specs += _calendar_and_news("competitor", slug)
+        specs += [FeedSpec(CALENDAR, "series", slug) for slug in queries.series_slugs(session)]
         return specs
     if name in ("championship", "round"):
         championship, _, number = rest.partition(":")
@@ -113,6 +114,8 @@ def specs_for_scope(session: OrmSession, scope: str) -> list[FeedSpec]:
         specs += [FeedSpec(CALENDAR, "round", slug, n) for slug, n in rounds]
         for competitor in queries.competitor_slugs_in(session, championship):
             specs += _calendar_and_news("competitor", competitor)
+        for series in queries.series_slugs(session, championship):
+            specs.append(FeedSpec(CALENDAR, "series", series))
         return specs
     if name == "article":
         championships, competitors = queries.article_audience(session, rest)
@@ -156,6 +159,8 @@ def fingerprint(app: Flask) -> str:
     digest = hashlib.sha256()
     for name in ("FEED_DOMAIN", "FEED_REFRESH_MINUTES", "PUBLIC_BASE_URL", "WEBSUB_HUB_URL"):
         digest.update(f"{name}={app.config[name]}\n".encode())
+    # Series calendars show the current and next season: a new year changes them.
+    digest.update(f"year={utc_now().year}\n".encode())
     root = Path(__file__).resolve().parent.parent
     for package in RENDERER_PACKAGES:
         for source in sorted((root / package).glob("*.py")):
@@ -168,14 +173,19 @@ def publish_specs(
     specs: Iterable[FeedSpec],
     complete: str | None = None,
     now: dt.datetime | None = None,
+    prune: bool = False,
 ) -> int:
     """Render each feed (default for every origin, plus every stored variant of it) and store
-    the bytes that changed, in one transaction. Returns how many feeds changed."""
+    the bytes that changed, in one transaction. A stored feed that no longer exists (a
+    deleted competitor, a changed slug) is removed, so its URL answers 404 or redirects; with
+    ``prune`` (everything was asked for) so is every stored feed outside ``specs``.
+    Returns how many feeds changed."""
     now = now or utc_now()
     specs = list(dict.fromkeys(specs))
     store = get_store(app)
     wanted: dict[str, tuple[str, FeedSpec]] = {}
     rendered: dict[str, tuple[FeedSpec, Rendered]] = {}
+    gone: list[str] = []
     with collector_paused(), store.sessions() as session:
         version = data_version(session)
         for origin in default_origins(app, session):
@@ -193,7 +203,12 @@ def publish_specs(
             )
             if made is not None:
                 rendered[key] = (spec, made)
-    return _store(app, rendered, version, now, complete)
+            else:
+                gone.append(key)
+        if prune:
+            scopes = {spec.scope for spec in specs}
+            gone += [key for key, scope in stored.scopes_of_keys(session) if scope not in scopes]
+    return _store(app, rendered, version, now, complete, gone)
 
 
 def _store(
@@ -202,19 +217,24 @@ def _store(
     version: int,
     now: dt.datetime,
     complete: str | None,
+    gone: Iterable[str] = (),
 ) -> int:
     changed = []
+    gone = list(gone)
     with write_session(app) as session:
+        removed = stored.remove(session, gone)
         for key, (spec, made) in rendered.items():
             row = stored.save(session, key, spec.scope, made, spec.filename, version, now)
             if row is not None:
                 changed.append((key, made.body, row["gzip_body"], made.last_modified))
-        if changed or complete is not None:
+        if changed or removed or complete is not None:
             stored.bump_version(session, now, complete=complete)
     publish_dir = app.config["PUBLISH_DIR"]
     if publish_dir:
         for key, body, gzip_body, last_modified in changed:
             write_feed_files(publish_dir, key, body, gzip_body, last_modified)
+        for key in gone:
+            remove_feed_files(publish_dir, key)
     if changed:
         log.info("published %d of %d feeds (data version %d)", len(changed), len(rendered), version)
     return len(changed)
@@ -227,7 +247,7 @@ def publish_everything(app: Flask, worker_id: str) -> int:
     with get_store(app).sessions() as session:
         specs = specs_for_scope(session, jobs.EVERYTHING)
     try:
-        changed = publish_specs(app, specs, complete=fingerprint(app))
+        changed = publish_specs(app, specs, complete=fingerprint(app), prune=True)
     except Exception:
         for job in covered:
             jobs.release(app, job, worker_id)
@@ -292,7 +312,7 @@ def run_pending(app: Flask, worker_id: str, limit: int = 50) -> int:
         else:
             specs = [spec for scope in scopes for spec in specs_for_scope(session, scope)]
     try:
-        publish_specs(app, specs)
+        publish_specs(app, specs, prune=jobs.EVERYTHING in scopes)
     except Exception:
         for job in claimed:
             jobs.release(app, job, worker_id)

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session as OrmSession
 
-from ..calendars.facts import CalendarMeta, CalendarOptions, FactsMemo
+from ..calendars.facts import CalendarMeta, CalendarOptions, FactsMemo, current_and_next
 from ..calendars.fragments import FragmentCache
 from ..calendars.render import last_modified, render_calendar
 from ..domain import queries
 from ..domain.models import Article, Championship, Competitor, Round
 from ..domain.site import Site
+from ..domain.timesheet import slugify
 from ..news.entries import NewsItem, Scope, collect_items, feed_updated
 from ..news.formats import CONTENT_TYPES, FeedMeta
 from ..news.formats import render as render_news
@@ -175,6 +176,20 @@ def _load_calendar(snapshot: Snapshot, spec: FeedSpec, url: str) -> Loaded | Non
         )
         rounds = [r for c in championships for r in c.rounds]
         return CalendarMeta(competitor.name, description, url), rounds, competitor
+    if spec.kind == "series":
+        seasons = [c for c in snapshot.championships() if slugify(c.series) == spec.slug]
+        if not seasons:
+            return None
+        seasons.sort(key=lambda c: (c.season, c.slug))
+        # The seasons shown move on at New Year with no data change: the publication
+        # fingerprint holds the year, so the first start or release of a year republishes.
+        shown = current_and_next(seasons, dt.datetime.now(dt.UTC).year)
+        name = f"{seasons[-1].series}: current and next season"
+        description = (
+            f"Every round and session of the {seasons[-1].series}, "
+            f"{' and '.join(str(c.season) for c in shown)}, in each circuit's time."
+        )
+        return CalendarMeta(name, description, url), [r for c in shown for r in c.rounds], None
     assert spec.number is not None
     championship = snapshot.championship(spec.slug)
     round_ = None

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from .feeds import CALENDAR, FeedSpec
@@ -71,6 +71,22 @@ def file_facts(session: OrmSession) -> list[tuple[str, int, dt.datetime]]:
         select(PublishedFeed.key, func.length(PublishedFeed.body), PublishedFeed.last_modified)
     ).all()
     return [(key, size, modified) for key, size, modified in rows]
+
+
+def scopes_of_keys(session: OrmSession) -> list[tuple[str, str]]:
+    """``(key, scope)`` of every stored feed."""
+    return [
+        (key, scope)
+        for key, scope in session.execute(select(PublishedFeed.key, PublishedFeed.scope))
+    ]
+
+
+def remove(session: OrmSession, keys: Iterable[str]) -> int:
+    """Forget the stored feeds under ``keys``; return how many there were."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return 0
+    return session.execute(delete(PublishedFeed).where(PublishedFeed.key.in_(wanted))).rowcount or 0
 
 
 def origins(session: OrmSession) -> list[str]:
