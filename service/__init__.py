@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import api, cli, errors, store
+from . import api, cli, errors, publish, store
 from .api import tokens
 from .calendars import views as calendar_views
 from .config import default_config, resolve_secret_key, resolve_trusted_hosts
@@ -19,7 +19,17 @@ from .notify import websub, worker
 from .stats import daily as stats_daily
 from .store.engine import get_store
 from .store.migrate import startup_lock, upgrade
-from .web import cors, directory, embed, http_cache, pages, params, ratelimits, security
+from .web import (
+    compression,
+    cors,
+    directory,
+    embed,
+    http_cache,
+    pages,
+    params,
+    ratelimits,
+    security,
+)
 
 
 def create_app(
@@ -60,6 +70,7 @@ def create_app(
                 upgrade(engine)
             if app.config["AUTO_SEED"]:
                 seed_once(app)
+    publish.init_app(app)  # on the embedded default: publishes everything before serving
     # No pooled connection may survive into forked workers (gunicorn --preload).
     get_store(app).engine.dispose()
     cli.init_app(app)
@@ -78,4 +89,5 @@ def create_app(
     cors.init_app(app)
     errors.init_app(app)  # after the API: flask-smorest installs a handler of its own
     worker.init_app(app)
+    compression.init_app(app)
     return app

@@ -52,6 +52,7 @@ from .domain.timesheet import derive_class_positions
 from .domain.timing import is_ambiguous
 from .notify.enqueue import enqueue_for_changes
 from .notify.models import WebhookSubscription
+from .publish.jobs import request_publish, scopes_for_changes
 from .store.data_version import DataState, forget_data_version
 from .store.engine import write_session
 
@@ -106,6 +107,7 @@ def write(
         yield writer
         # In the same transaction: no change without its notifications, and none without it.
         enqueue_for_changes(session, writer.changes, writer.now)
+        request_publish(session, scopes_for_changes(writer.changes), writer.now)
         session.flush()
     # Committed: this process's feeds must see the new data version on the next request.
     forget_data_version(app or current_app)

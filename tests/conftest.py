@@ -31,6 +31,7 @@ def make_app(db_path: Path, **overrides: Any) -> Flask:
         "RATE_LIMIT_API_WRITES": "100000/minute",
         "RATE_LIMIT_WEBSUB_CLIENT": "100000/minute",
         "RATE_LIMIT_WEBSUB_CALLBACK_HOST": "100000/minute",
+        "PUBLISH_DIR": str(db_path.parent / "published"),
     }
     config.update(overrides)
     return create_app(config)

@@ -150,6 +150,52 @@ def last_change_at(
     return session.scalar(stmt)
 
 
+def championship_slugs(session: OrmSession) -> list[str]:
+    """Every championship's slug."""
+    return list(session.scalars(select(Championship.slug).order_by(Championship.slug)))
+
+
+def competitor_slugs(session: OrmSession) -> list[str]:
+    """Every competitor's slug."""
+    return list(session.scalars(select(Competitor.slug).order_by(Competitor.slug)))
+
+
+def round_numbers(
+    session: OrmSession, championship_slug: str | None = None
+) -> list[tuple[str, int]]:
+    """``(championship slug, round number)`` of every round (of one championship if given)."""
+    stmt = select(Championship.slug, Round.number).join(
+        Round, Round.championship_id == Championship.id
+    )
+    if championship_slug is not None:
+        stmt = stmt.where(Championship.slug == championship_slug)
+    return [
+        (slug, number)
+        for slug, number in session.execute(stmt.order_by(Championship.slug, Round.number))
+    ]
+
+
+def competitor_slugs_in(session: OrmSession, championship_slug: str) -> list[str]:
+    """Slugs of the competitors entered in a championship."""
+    stmt = (
+        select(Competitor.slug)
+        .join(EntryDriver, EntryDriver.competitor_id == Competitor.id)
+        .join(Entry, Entry.id == EntryDriver.entry_id)
+        .join(Championship, Championship.id == Entry.championship_id)
+        .where(Championship.slug == championship_slug)
+        .distinct()
+    )
+    return sorted(session.scalars(stmt))
+
+
+def article_audience(session: OrmSession, slug: str) -> tuple[list[str], list[str]]:
+    """The championships and competitors an article is about now (empty when unknown)."""
+    article = session.scalar(select(Article).where(Article.slug == slug))
+    if article is None:
+        return [], []
+    return list(article.championships or ()), list(article.competitors or ())
+
+
 def championships_with_rounds(session: OrmSession) -> Sequence[Championship]:
     """Every championship with its rounds and their circuits (no sessions), newest first."""
     return session.scalars(
@@ -348,6 +394,24 @@ def rounds_from(session: OrmSession, day: dt.date) -> Sequence[Round]:
     )
 
 
+def change_epochs(session: OrmSession) -> tuple[int, dict[str, int]]:
+    """The latest change id that belongs to no championship (a circuit, team or driver), and
+    per championship the latest change of the championship itself or its entries.
+
+    Together with each round's and session's revision and change time these say whether
+    anything an event shows has changed (``publish.facts_memo``).
+    """
+    unowned = session.scalar(
+        select(func.max(Change.id)).where(Change.championship.is_(None), Change.entity != "article")
+    )
+    owned = session.execute(
+        select(Change.championship, func.max(Change.id))
+        .where(Change.championship.is_not(None), Change.entity.in_(["championship", "entry"]))
+        .group_by(Change.championship)
+    ).all()
+    return unowned or 0, {slug: latest for slug, latest in owned}
+
+
 def circuit_by_slug(session: OrmSession, slug: str) -> Circuit | None:
     """A circuit, or None."""
     return by_slug(session, Circuit, slug)
@@ -403,3 +467,11 @@ def next_season(session: OrmSession, championship: Championship) -> Championship
         )
         .order_by(Championship.slug)
     ).first()
+
+
+def series_slugs(session: OrmSession, championship_slug: str | None = None) -> list[str]:
+    """The slugs of every series (or of one championship's series)."""
+    stmt = select(Championship.series).distinct()
+    if championship_slug is not None:
+        stmt = stmt.where(Championship.slug == championship_slug)
+    return sorted({slugify(name) for name in session.scalars(stmt) if name})

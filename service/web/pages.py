@@ -26,6 +26,7 @@ from ..domain.timing import (
 from ..domain.wording import date_text, instant_text, result_line_text, span_text
 from ..news.entries import results_table
 from ..news.markup import markdown_to_html
+from ..publish.stored import publish_version
 from ..store.data_version import data_version
 from ..store.engine import check_writes_commit, ping, read_session
 from .feed_links import calendar_link, feed_links, news_links
@@ -304,30 +305,39 @@ def favicon() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """Readiness: 200 when a write can commit; 503 with Retry-After when the storage refuses
-    writes (full, read-only, away). ``/healthz`` is liveness: the process and reads."""
+    """Readiness: 200 when a write can commit and every feed has been published once; 503
+    with Retry-After while feeds are being published (first start, deploy) or when the
+    storage refuses writes (full, read-only, away). ``/healthz`` is liveness."""
     try:
         check_writes_commit()
+        _, complete = publish_version(read_session())
     except SQLAlchemyError as exc:
         reason = getattr(exc, "orig", None) or exc.__class__.__name__  # never the parameters
         current_app.logger.warning("not ready: a write cannot commit: %s", reason)
-        response = Response(
-            "not ready: the storage does not accept writes\n",
-            status=503,
-            content_type="text/plain; charset=utf-8",
-        )
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return _not_ready("not ready: the storage does not accept writes\n")
+    if not complete:
+        return _not_ready("not ready: publishing: feeds are not published yet\n")
     return Response("ready\n", content_type="text/plain; charset=utf-8")
+
+
+def _not_ready(text: str) -> Response:
+    response = Response(text, status=503, content_type="text/plain; charset=utf-8")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    """Liveness: 200 with the data version when the database answers reads; 503 otherwise."""
+    """Liveness: 200 with the data version and the publication counter when the database
+    answers reads; 503 otherwise."""
     session = read_session()
     try:
         ping(session)
         version = data_version(session)
+        published, _ = publish_version(session)
     except SQLAlchemyError:
         abort(503, description="database unavailable")
-    return Response(f"ok data_version={version}\n", content_type="text/plain; charset=utf-8")
+    return Response(
+        f"ok data_version={version} published={published}\n",
+        content_type="text/plain; charset=utf-8",
+    )
