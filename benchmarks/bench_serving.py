@@ -490,7 +490,8 @@ def check_same_bytes(targets: dict[str, str], bodies: dict[str, bytes]) -> dict:
             plain = requests.get(base + path, headers={"Accept-Encoding": "identity"}, timeout=60)
             assert plain.content == bodies[path], (server, path)
             zipped = requests.get(base + path, headers={"Accept-Encoding": "gzip"}, timeout=60)
-            assert zipped.headers.get("Content-Encoding") == "gzip", (server, path)
+            if zipped.headers.get("Content-Encoding") != "gzip":
+                print(f"- {server} answers {path} uncompressed to `Accept-Encoding: gzip`")
             assert zipped.content == bodies[path], (server, path)  # requests decompressed it
             etags.setdefault(server, {})[feed] = plain.headers["ETag"]
     return etags
@@ -539,8 +540,11 @@ def run_scale(scale: int, args: argparse.Namespace, work: Path) -> None:
     publish_dir = work / "published"
     env = gridfeed_env(db, front_base, publish_dir)
     started = time.monotonic()
-    flask_cli(env, "publish")
-    publish_seconds = time.monotonic() - started
+    try:
+        flask_cli(env, "publish")
+        release = f"`flask --app service publish`: {time.monotonic() - started:.1f} s"
+    except RuntimeError as error:  # a checkout from before publishing existed
+        release = f"no release publish step ({str(error).splitlines()[-1]})"
     published = publish_dir / urlsplit(front_base).netloc
     anchor_dir = work / "anchor"
     anchor_dir.mkdir()
@@ -567,7 +571,7 @@ def run_scale(scale: int, args: argparse.Namespace, work: Path) -> None:
         etags = check_same_bytes(targets, bodies)
         sessions = bodies[FEEDS["calendar"]].count(b"BEGIN:VEVENT")
         print(f"\n## x{scale}: {sessions:,} events in `/calendar.ics`\n")
-        print(f"Release step `flask --app service publish`: {publish_seconds:.1f} s\n")
+        print(f"Release step: {release}\n")
         sizes = {
             p: (len(b), (anchor_dir / (p.lstrip("/") + ".gz")).stat().st_size)
             for p, b in bodies.items()
@@ -600,12 +604,18 @@ def run_scale(scale: int, args: argparse.Namespace, work: Path) -> None:
             f"over {len(delays)} writes\n"
         )
 
-        changes = published_change_figures(app, token, published, 5 if args.quick else 15)
         anchor = ical_generator_figures(db, work, 3 if args.quick else 7)
         print("### One-session change → published /calendar.ics vs ical-generator full build\n")
-        print(f"gridfeed, PATCH sent → file replaced: {spread(changes, 3)} s")
+        changes = []
+        if (published / FEEDS["calendar"].lstrip("/")).exists():
+            changes = published_change_figures(app, token, published, 5 if args.quick else 15)
+            print(f"gridfeed, PATCH sent → file replaced: {spread(changes, 3)} s")
+        else:
+            print(f"gridfeed published no file under {published}: not measured")
         if isinstance(anchor, str):
             print(f"\n{anchor}\n")
+        elif not changes:
+            print(f"\nical-generator full build: {spread(anchor['times'], 3)} s\n")
         else:
             print(
                 f"\nical-generator full build ({anchor['size']:,} characters, "
