@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import api, cli, errors, store
+from . import api, cli, errors, publish, store
 from .api import tokens
 from .calendars import views as calendar_views
 from .config import default_config
@@ -17,7 +17,7 @@ from .ingest.seed import seed_once
 from .news import views as news_views
 from .notify import websub, worker
 from .store.engine import get_store
-from .web import http_cache, pages
+from .web import pages
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -42,11 +42,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     store.init_app(app)
     if app.config["AUTO_SEED"]:
         seed_once(app)
+    publish.init_app(app)  # on the embedded default: publishes everything before serving
     # No pooled connection may survive into forked workers (gunicorn --preload).
     get_store(app).engine.dispose()
     cli.init_app(app)
     tokens.init_app(app)
-    http_cache.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(news_views.bp)
     app.register_blueprint(calendar_views.bp)

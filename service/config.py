@@ -34,6 +34,23 @@ def default_config(instance_path: str) -> dict[str, Any]:
         ),
         # Where feeds advertise their WebSub hub; empty = this app's own /websub.
         "WEBSUB_HUB_URL": os.environ.get("GRIDFEED_WEBSUB_HUB_URL", ""),
+        # -- publishing (feeds rendered on write, served as stored bytes) --
+        # Publish in this process at start and right after each of its writes: "auto" does so
+        # on SQLite (the embedded default); PostgreSQL deployments run `flask publish` in the
+        # release step and `flask worker` processes publish after writes.
+        "PUBLISH_IN_PROCESS": os.environ.get("GRIDFEED_PUBLISH_IN_PROCESS", "auto"),
+        # Where published feeds are also written as files (+ .gz) for a front; "" = no files.
+        "PUBLISH_DIR": os.environ.get(
+            "GRIDFEED_PUBLISH_DIR", str(Path(instance_path) / "published")
+        ),
+        # With a front that serves those files (nginx internal location), answer feed 200s
+        # with X-Accel-Redirect to <prefix><file> instead of the body; "" = off.
+        "ACCEL_REDIRECT_PREFIX": os.environ.get("GRIDFEED_ACCEL_REDIRECT_PREFIX", ""),
+        # Cache-Control extensions for a CDN in front of the feeds (seconds).
+        "CDN_STALE_WHILE_REVALIDATE": int(
+            os.environ.get("GRIDFEED_CDN_STALE_WHILE_REVALIDATE", "300")
+        ),
+        "CDN_STALE_IF_ERROR": int(os.environ.get("GRIDFEED_CDN_STALE_IF_ERROR", "86400")),
         # -- notifications (webhooks, WebSub, reminders) --
         # Deliver from a thread of the web process: "auto" does so on SQLite (the one-command
         # embedded default) and leaves PostgreSQL deployments to `flask worker` processes.

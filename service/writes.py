@@ -48,6 +48,7 @@ from .domain.models import (
 )
 from .domain.timing import utc_iso
 from .notify.enqueue import enqueue_for_changes
+from .publish.jobs import request_publish, scopes_for_changes
 from .store.data_version import DataState, forget_data_version
 from .store.engine import write_session
 
@@ -84,6 +85,7 @@ def write(
         yield writer
         # In the same transaction: no change without its notifications, and none without it.
         enqueue_for_changes(session, writer.changes, writer.now)
+        request_publish(session, scopes_for_changes(writer.changes), writer.now)
         session.flush()
     # Committed: this process's feeds must see the new data version on the next request.
     forget_data_version(app or current_app)

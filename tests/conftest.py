@@ -24,6 +24,7 @@ def make_app(db_path: Path, **overrides: Any) -> Flask:
         "DATABASE_URL": f"sqlite:///{db_path}",
         "DATA_DIR": str(DATA_DIR),
         "FEED_DOMAIN": "gridfeed.test",
+        "PUBLISH_DIR": str(db_path.parent / "published"),
     }
     config.update(overrides)
     return create_app(config)

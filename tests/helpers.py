@@ -36,3 +36,12 @@ def store_counts(app: Flask) -> tuple[int, int]:
         changes = session.scalar(select(func.count()).select_from(Change))
         version = session.scalar(select(DataState.version).where(DataState.id == 1))
     return changes or 0, version or 0
+
+
+def cache_directives(response: Any) -> dict[str, str | None]:
+    """The Cache-Control header of a response as {directive: value or None}."""
+    directives: dict[str, str | None] = {}
+    for part in response.headers["Cache-Control"].split(","):
+        name, _, value = part.strip().partition("=")
+        directives[name.lower()] = value or None
+    return directives

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 
@@ -71,10 +72,11 @@ def test_home_escapes_data(app, client) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Cup" in body
 
 
-def test_healthz_reports_data_version(client) -> None:
+def test_healthz_reports_data_version_and_publication(client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.data.decode().strip() == "ok data_version=1"
+    text = response.data.decode().strip()
+    assert re.fullmatch(r"ok data_version=1 published=[1-9][0-9]*", text), text
 
 
 def test_unknown_page_is_a_404_page(client) -> None:

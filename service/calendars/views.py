@@ -1,4 +1,4 @@
-"""The iCal feed URLs. Thin: parse the options, load, render through the caches, serve.
+"""The iCal feed URLs. Thin: parse the options, then serve the published bytes.
 
 These URLs are permanent (calendar apps keep them for years):
 ``/calendar.ics``, ``/championships/<slug>/calendar.ics``, ``/competitors/<slug>/calendar.ics``
@@ -7,32 +7,16 @@ and ``/championships/<slug>/rounds/<number>.ics``.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Sequence
-
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, request
 from werkzeug.datastructures import MultiDict
 
-from ..domain import queries
-from ..domain.models import Competitor, Round
-from ..store.data_version import current_data_version
-from ..store.engine import read_session
-from ..web.http_cache import Rendered, feed_response, render_cached
-from ..web.site import current_site
-from .facts import FRAGMENTS_EXTENSION, SELECTABLE_KINDS, CalendarMeta, CalendarOptions
-from .fragments import FragmentCache
-from .render import last_modified, render_calendar
+from ..publish.feeds import CALENDAR, FeedSpec
+from ..web.http_cache import serve_feed
+from .facts import SELECTABLE_KINDS, CalendarOptions
 
 bp = Blueprint("calendars", __name__)
-CONTENT_TYPE = "text/calendar; charset=utf-8"
 MAX_ALARMS = 5
 MAX_ALARM_MINUTES = 10080  # one week
-
-
-@bp.record_once
-def _give_app_a_fragment_cache(state: object) -> None:
-    app = state.app  # type: ignore[attr-defined]
-    app.extensions.setdefault(FRAGMENTS_EXTENSION, FragmentCache())
 
 
 def parse_options(args: MultiDict[str, str]) -> CalendarOptions:
@@ -66,114 +50,26 @@ def _alarm(raw: str) -> int:
     return int(raw)
 
 
-def canonical_url(base_url: str, options: CalendarOptions) -> str:
-    """This feed's public URL with its options in one canonical order (SOURCE, Link)."""
-    # Repeated parameters rather than comma lists: commas in a URI trip some iCal parsers.
-    query = [f"include={kind}" for kind in sorted(options.include or ())]
-    query.extend(f"exclude={kind}" for kind in sorted(options.exclude))
-    query.extend(f"alarm={minutes}" for minutes in options.alarms)
-    if options.utc:
-        query.append("tz=utc")
-    return base_url + request.path + ("?" + "&".join(query) if query else "")
-
-
-Loaded = tuple[CalendarMeta, Sequence[Round], Competitor | None]
-
-
-def _serve(
-    key: tuple[object, ...], filename: str, load: Callable[[str], Loaded | None]
-) -> Response:
-    """Render once per data version and options, and serve with HTTP caching.
-
-    ``load(url)`` returns None for an unknown slug or round; that answer is cached with the
-    data version too, so neither repeat 404s nor repeat 200s and 304s reach the database
-    beyond reading the data version.
-    """
-    options = parse_options(request.args)
-    settings = current_site()
-    url = canonical_url(settings.base_url, options)
-    version = current_data_version()
-
-    def render() -> Rendered | None:
-        loaded = load(url)
-        if loaded is None:
-            return None
-        meta, rounds, competitor = loaded
-        fragments = current_app.extensions[FRAGMENTS_EXTENSION]
-        body = render_calendar(meta, rounds, options, settings, competitor, fragments)
-        slugs = sorted({r.championship.slug for r in rounds}) if key[0] != "all" else None
-        stamps = [last_modified(rounds), queries.last_change_at(read_session(), slugs)]
-        changed = max((s for s in stamps if s), default=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
-        return Rendered.of(body, CONTENT_TYPE, changed)
-
-    rendered = render_cached(("ics", *key, options, settings), version, render)
-    if rendered is None:
-        abort(404, description=f"no {' '.join(str(k) for k in key)} calendar")
-    return feed_response(
-        rendered, max_age=settings.refresh_minutes * 60, links=[(url, "self")], filename=filename
-    )
-
-
 @bp.get("/calendar.ics")
 def everything() -> Response:
     """Every championship's calendar."""
-
-    def load(url: str) -> Loaded:
-        championships = queries.all_championships(read_session())
-        meta = CalendarMeta(
-            "gridfeed: all championships",
-            "Every round and session of every championship on gridfeed, in each circuit's time.",
-            url,
-        )
-        return meta, [r for c in championships for r in c.rounds], None
-
-    return _serve(("all",), "gridfeed.ics", load)
+    return serve_feed(FeedSpec(CALENDAR, "all", options=parse_options(request.args)))
 
 
 @bp.get("/championships/<slug>/calendar.ics")
 def championship(slug: str) -> Response:
     """One championship's calendar."""
-
-    def load(url: str) -> Loaded | None:
-        found = queries.championship_by_slug(read_session(), slug)
-        if found is None:
-            return None
-        description = f"Every round and session of the {found.name}, in each circuit's time."
-        return CalendarMeta(found.name, description, url), found.rounds, None
-
-    return _serve(("championship", slug), f"{slug}.ics", load)
+    return serve_feed(FeedSpec(CALENDAR, "championship", slug, options=parse_options(request.args)))
 
 
 @bp.get("/competitors/<slug>/calendar.ics")
 def competitor(slug: str) -> Response:
     """Every session of every championship a competitor is entered in, their results first."""
-
-    def load(url: str) -> Loaded | None:
-        session = read_session()
-        found = queries.competitor_by_slug(session, slug)
-        if found is None:
-            return None
-        championships = queries.championships_of(session, found)
-        description = (
-            f"Every round and session of the championships {found.name} is entered in, "
-            "with their results first."
-        )
-        rounds = [r for c in championships for r in c.rounds]
-        return CalendarMeta(found.name, description, url), rounds, found
-
-    return _serve(("competitor", slug), f"{slug}.ics", load)
+    return serve_feed(FeedSpec(CALENDAR, "competitor", slug, options=parse_options(request.args)))
 
 
 @bp.get("/championships/<slug>/rounds/<int:number>.ics")
 def round_calendar(slug: str, number: int) -> Response:
     """One round (a race weekend), for an "add this weekend" button."""
-
-    def load(url: str) -> Loaded | None:
-        found = queries.round_by_number(read_session(), slug, number)
-        if found is None:
-            return None
-        name = f"{found.championship.name}: round {number}, {found.display_name}"
-        meta = CalendarMeta(name, f"Sessions of {name}, in the circuit's time.", url)
-        return meta, [found], None
-
-    return _serve(("round", slug, number), f"{slug}-round-{number}.ics", load)
+    options = parse_options(request.args)
+    return serve_feed(FeedSpec(CALENDAR, "round", slug, number, options=options))

@@ -15,7 +15,17 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
-from .models import Championship, Change, Competitor, Entry, EntryDriver, Result, Round, Session
+from .models import (
+    Article,
+    Championship,
+    Change,
+    Competitor,
+    Entry,
+    EntryDriver,
+    Result,
+    Round,
+    Session,
+)
 
 
 def _championship_graph() -> list[_AbstractLoad]:
@@ -127,3 +137,49 @@ def last_change_at(
             )
         )
     return session.scalar(stmt)
+
+
+def championship_slugs(session: OrmSession) -> list[str]:
+    """Every championship's slug."""
+    return list(session.scalars(select(Championship.slug).order_by(Championship.slug)))
+
+
+def competitor_slugs(session: OrmSession) -> list[str]:
+    """Every competitor's slug."""
+    return list(session.scalars(select(Competitor.slug).order_by(Competitor.slug)))
+
+
+def round_numbers(
+    session: OrmSession, championship_slug: str | None = None
+) -> list[tuple[str, int]]:
+    """``(championship slug, round number)`` of every round (of one championship if given)."""
+    stmt = select(Championship.slug, Round.number).join(
+        Round, Round.championship_id == Championship.id
+    )
+    if championship_slug is not None:
+        stmt = stmt.where(Championship.slug == championship_slug)
+    return [
+        (slug, number)
+        for slug, number in session.execute(stmt.order_by(Championship.slug, Round.number))
+    ]
+
+
+def competitor_slugs_in(session: OrmSession, championship_slug: str) -> list[str]:
+    """Slugs of the competitors entered in a championship."""
+    stmt = (
+        select(Competitor.slug)
+        .join(EntryDriver, EntryDriver.competitor_id == Competitor.id)
+        .join(Entry, Entry.id == EntryDriver.entry_id)
+        .join(Championship, Championship.id == Entry.championship_id)
+        .where(Championship.slug == championship_slug)
+        .distinct()
+    )
+    return sorted(session.scalars(stmt))
+
+
+def article_audience(session: OrmSession, slug: str) -> tuple[list[str], list[str]]:
+    """The championships and competitors an article is about now (empty when unknown)."""
+    article = session.scalar(select(Article).where(Article.slug == slug))
+    if article is None:
+        return [], []
+    return list(article.championships or ()), list(article.competitors or ())

@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from ..domain.keys import session_key
 from ..domain.timing import session_time, utc_iso
+from ..publish import serving
 from ..store.data_version import forget_data_version
 from ..store.engine import get_store, write_session
 from .models import Delivery, WebhookSubscription, WebSubSubscription
@@ -185,6 +186,7 @@ def render_topic(app: Flask, topic: str) -> tuple[int, bytes, dict[str, str]]:
     parts = urlsplit(topic)
     # The write that queued this check committed; make sure this process reads its version.
     forget_data_version(app)
+    serving.forget(app)
     response = app.test_client().get(
         parts.path + (f"?{parts.query}" if parts.query else ""),
         base_url=f"{parts.scheme}://{parts.netloc}",

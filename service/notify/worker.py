@@ -1,4 +1,5 @@
-"""The delivery worker: plans reminders, claims due deliveries and sends them on a thread pool.
+"""The worker: publishes the feeds changes affect, plans reminders, claims due deliveries
+and sends them on a thread pool.
 
 ``flask --app service worker`` runs it (Procfile ``worker:``). Any number may run at once:
 claims are leases on rows (see ``queue.claim``), so no delivery is sent by two workers, and
@@ -26,6 +27,7 @@ import click
 from flask import Flask, current_app
 
 from ..config import parse_bool
+from ..publish import publisher
 from ..writes import utc_now
 from . import queue, reminders
 from .delivery import load_job, perform
@@ -82,8 +84,14 @@ class Worker:
         )
         return status
 
+    def publish(self) -> int:
+        """Publish the feeds waiting changes affect (before their WebSub content goes out)."""
+        return publisher.drain(self.app, self.worker_id)
+
     def run_once(self) -> int:
-        """Plan, then claim and send everything due now, one batch; return how many."""
+        """Publish, plan, then claim and send everything due now, one batch; return how many
+        deliveries."""
+        self.publish()
         self.housekeeping()
         ids = queue.claim(self.app, self.worker_id, self.threads, self.clock())
         with ThreadPoolExecutor(max_workers=max(1, len(ids))) as pool:
@@ -103,6 +111,7 @@ class Worker:
                     if time.monotonic() - last_plan >= plan_every:
                         self.housekeeping()
                         last_plan = time.monotonic()
+                    published = publisher.run_pending(self.app, self.worker_id)
                     inflight = {f for f in inflight if not f.done()}
                     free = self.threads - len(inflight)
                     ids = queue.claim(self.app, self.worker_id, free, self.clock())
@@ -113,7 +122,7 @@ class Worker:
                 inflight.update(pool.submit(self.process, i) for i in ids)
                 if len(inflight) >= self.threads:
                     wait(inflight, timeout=poll, return_when=FIRST_COMPLETED)
-                elif not ids:
+                elif not ids and not published:
                     stop.wait(poll)
             if inflight:
                 log.info("worker %s stopping: %d in flight", self.worker_id, len(inflight))

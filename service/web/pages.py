@@ -12,6 +12,7 @@ from ..domain.models import Article, Championship, Competitor, Round
 from ..domain.timing import describe_local, session_time
 from ..news.entries import result_line_text, results_table
 from ..news.markup import markdown_to_html
+from ..publish.stored import publish_version
 from ..store.data_version import data_version
 from ..store.engine import ping, read_session
 from .feed_links import feed_links
@@ -90,11 +91,18 @@ def article(slug: str) -> str:
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    """200 with the data version when the database answers; 503 otherwise."""
+    """200 with the data and publication versions once every feed has been published;
+    503 before that (first start, deploy) or when the database does not answer."""
     session = read_session()
     try:
         ping(session)
         version = data_version(session)
+        published, complete = publish_version(session)
     except SQLAlchemyError:
         abort(503, description="database unavailable")
-    return Response(f"ok data_version={version}\n", content_type="text/plain; charset=utf-8")
+    if not complete:
+        abort(503, description="publishing: feeds are not published yet")
+    return Response(
+        f"ok data_version={version} published={published}\n",
+        content_type="text/plain; charset=utf-8",
+    )

@@ -1,0 +1,132 @@
+"""Reading and writing published feeds and the publication counter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session as OrmSession
+
+from .feeds import CALENDAR, FeedSpec
+from .models import PublishedFeed, PublishState
+from .rendering import Rendered, compress
+
+
+@dataclass(frozen=True)
+class StoredFeed:
+    """A published feed as a web process serves it (no ORM object, nothing lazy)."""
+
+    key: str
+    content_type: str
+    body: bytes
+    gzip_body: bytes
+    etag: str
+    last_modified: dt.datetime
+    tags: tuple[str, ...]
+    filename: str | None
+
+
+_COLUMNS = (
+    PublishedFeed.key,
+    PublishedFeed.content_type,
+    PublishedFeed.body,
+    PublishedFeed.gzip_body,
+    PublishedFeed.etag,
+    PublishedFeed.last_modified,
+    PublishedFeed.tags,
+    PublishedFeed.filename,
+)
+
+
+def lookup(session: OrmSession, key: str) -> StoredFeed | None:
+    """The stored feed under ``key``, or None."""
+    row = session.execute(select(*_COLUMNS).where(PublishedFeed.key == key)).first()
+    if row is None:
+        return None
+    return StoredFeed(
+        row.key,
+        row.content_type,
+        row.body,
+        row.gzip_body,
+        row.etag,
+        row.last_modified,
+        tuple(row.tags.split()),
+        row.filename,
+    )
+
+
+def keys_in_scopes(session: OrmSession, scopes: Iterable[str]) -> Sequence[str]:
+    """Every stored key (each origin and variant) of the given scopes."""
+    wanted = sorted(set(scopes))
+    if not wanted:
+        return []
+    return session.scalars(select(PublishedFeed.key).where(PublishedFeed.scope.in_(wanted))).all()
+
+
+def origins(session: OrmSession) -> list[str]:
+    """Every origin something has been published for (embedded default: seen in requests)."""
+    everything = FeedSpec(CALENDAR, "all")
+    keys = session.scalars(
+        select(PublishedFeed.key).where(PublishedFeed.scope == everything.scope)
+    ).all()
+    return sorted({k.removesuffix(everything.path) for k in keys if k.endswith(everything.path)})
+
+
+def save(
+    session: OrmSession,
+    key: str,
+    scope: str,
+    rendered: Rendered,
+    filename: str | None,
+    data_version: int,
+    now: dt.datetime,
+) -> PublishedFeed | None:
+    """Store ``rendered`` under ``key``; the row if its bytes changed, None if they did not."""
+    row = session.get(PublishedFeed, key)
+    if (
+        row is not None
+        and row.etag == rendered.etag
+        and row.last_modified == rendered.last_modified
+    ):
+        return None
+    tags = " ".join(rendered.tags)
+    if row is None:
+        row = PublishedFeed(key=key)
+        session.add(row)
+    row.scope = scope
+    row.content_type = rendered.content_type
+    row.body = rendered.body
+    row.gzip_body = compress(rendered.body)
+    row.etag = rendered.etag
+    row.last_modified = rendered.last_modified
+    row.data_version = data_version
+    row.tags = tags
+    row.filename = filename
+    row.published_at = now
+    return row
+
+
+def publish_version(session: OrmSession) -> tuple[int, bool]:
+    """The publication counter and whether everything has been published at least once."""
+    row = session.execute(
+        select(PublishState.version, PublishState.complete_at).where(PublishState.id == 1)
+    ).first()
+    if row is None:
+        return 0, False
+    return row.version, row.complete_at is not None
+
+
+def fingerprint(session: OrmSession) -> str | None:
+    """The settings-and-code fingerprint of the last complete publication."""
+    return session.scalar(select(PublishState.fingerprint).where(PublishState.id == 1))
+
+
+def bump_version(session: OrmSession, now: dt.datetime, complete: str | None = None) -> None:
+    """Count a publication; ``complete`` (a fingerprint) marks a publication of everything."""
+    values: dict[str, object] = {"version": PublishState.version + 1}
+    if complete is not None:
+        values["complete_at"] = now
+        values["fingerprint"] = complete
+    session.execute(update(PublishState).where(PublishState.id == 1).values(**values))
