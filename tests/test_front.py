@@ -6,6 +6,7 @@ feeds served from disk.
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import gzip
 import http.client
@@ -25,6 +26,8 @@ import jsonschema
 import pytest
 import requests
 import vobject
+
+from service.publish.files import write_feed_files
 
 from .conftest import REPO_ROOT
 from .servers import free_port, gunicorn, nginx, render_nginx_conf, require
@@ -240,3 +243,36 @@ def test_a_write_through_the_front_is_served_by_the_front(front: Front) -> None:
         time.sleep(0.02)
     parses(path, after.content)
     assert after.headers["ETag"] != before.headers["ETag"]
+
+
+def test_a_feed_republished_within_its_second_gets_a_new_etag_from_nginx(
+    tmp_path: Path,
+) -> None:
+    """nginx's ETag of a file is its mtime in whole seconds and its size. Two versions of a
+    feed of the same size (a session moved by a minute) published within one second must
+    still get different ETags, or a client holding the first is told 304 for the second."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    publish_dir = tmp_path / "published"
+    conf = render_nginx_conf(
+        tmp_path / "nginx",
+        listen=port,
+        upstreams=[free_port()],  # nothing there: every answer below comes from the files
+        published=publish_dir / urlsplit(base_url).netloc,
+        base_url=base_url,
+    )
+    key = f"{base_url}/championships/{GT4}/calendar.ics"
+    changed_at = dt.datetime(2026, 5, 1, 12, 0, 0, 250_000, tzinfo=dt.UTC)
+    first = b"BEGIN:VCALENDAR\r\nX-START:100000\r\nEND:VCALENDAR\r\n"
+    second = first.replace(b"100000", b"100100")
+    with nginx(conf, port) as url:
+        write_feed_files(str(publish_dir), key, first, gzip.compress(first), changed_at)
+        _, old, body = raw_get(url + urlsplit(key).path)
+        assert body == first
+        later = changed_at + dt.timedelta(milliseconds=500)  # the same second
+        write_feed_files(str(publish_dir), key, second, gzip.compress(second), later)
+        status, new, body = raw_get(url + urlsplit(key).path, {"If-None-Match": old["etag"]})
+        assert (status, body) == (200, second), "nginx answered 304 for a changed feed"
+        assert new["etag"] != old["etag"]
+        status, _, _ = raw_get(url + urlsplit(key).path, {"If-None-Match": new["etag"]})
+        assert status == 304
