@@ -613,7 +613,7 @@ def run_scale(scale: int, args: argparse.Namespace, work: Path) -> None:
         app = stack.enter_context(procfile_gunicorn(None, env, ROOT))
         conf = render_nginx_conf(
             work / "front", listen=front_port, upstreams=[free_port_of(app)],
-            published=published, base_url=ORIGIN,
+            publish_dir=publish_dir, base_url=ORIGIN,
         )  # fmt: skip
         front = stack.enter_context(run_nginx(conf, front_port))
         bodies = copy_anchor_files(front, anchor_dir)

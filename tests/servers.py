@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -135,7 +136,7 @@ def render_nginx_conf(
     *,
     listen: int,
     upstreams: list[int],
-    published: Path,
+    publish_dir: Path,
     base_url: str,
     access_log: str = "off",
 ) -> Path:
@@ -148,15 +149,17 @@ def render_nginx_conf(
         "GRIDFEED_UPSTREAMS": " ".join(
             f"server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;" for port in upstreams
         ),
-        "GRIDFEED_PUBLISHED": str(published),
-        "GRIDFEED_BASE_URL": base_url,
+        "GRIDFEED_PUBLISH_DIR": str(publish_dir),
+        "GRIDFEED_PUBLIC_BASE_URL": base_url,
+        "GRIDFEED_PUBLIC_HOST": urlsplit(base_url).netloc,
         "GRIDFEED_STATE": str(state),
         "GRIDFEED_ACCESS_LOG": access_log,
     }
     text = NGINX_CONF.read_text(encoding="utf-8")
     # Only our ${GRIDFEED_...} names: nginx's own $variables stay as they are.
     rendered = string.Template(text).safe_substitute(values)
-    assert "${GRIDFEED_" not in rendered, "deploy/nginx.conf names a value tests do not set"
+    body = "\n".join(line for line in rendered.splitlines() if not line.lstrip().startswith("#"))
+    assert "${GRIDFEED_" not in body, "deploy/nginx.conf names a value tests do not set"
     conf = target / "nginx.conf"
     conf.write_text(rendered, encoding="utf-8")
     return conf

@@ -96,7 +96,7 @@ def front(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         tmp / "nginx",
         listen=front_port,
         upstreams=[app_port],
-        published=publish_dir / urlsplit(base_url).netloc,
+        publish_dir=publish_dir,
         base_url=base_url,
     )
     with gunicorn(app_port, env, tmp / "gunicorn.log"), nginx(conf, front_port) as url:
@@ -258,7 +258,7 @@ def test_a_feed_republished_within_its_second_gets_a_new_etag_from_nginx(
         tmp_path / "nginx",
         listen=port,
         upstreams=[free_port()],  # nothing there: every answer below comes from the files
-        published=publish_dir / urlsplit(base_url).netloc,
+        publish_dir=publish_dir,
         base_url=base_url,
     )
     key = f"{base_url}/championships/{GT4}/calendar.ics"
@@ -276,3 +276,49 @@ def test_a_feed_republished_within_its_second_gets_a_new_etag_from_nginx(
         assert new["etag"] != old["etag"]
         status, _, _ = raw_get(url + urlsplit(key).path, {"If-None-Match": new["etag"]})
         assert status == 304
+
+
+@pytest.fixture(scope="module")
+def accel_front(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
+    """The same front with the app in X-Accel-Redirect mode (one nginx per machine)."""
+    require("nginx")
+    tmp = tmp_path_factory.mktemp("accel")
+    db = tmp / "gridfeed.sqlite3"
+    shutil.copy(seeded_template, db)
+    front_port, app_port = free_port(), free_port()
+    base_url = f"http://127.0.0.1:{front_port}"
+    publish_dir = tmp / "published"
+    env = {**app_env(db, base_url, publish_dir), "GRIDFEED_ACCEL_REDIRECT_PREFIX": "/_published/"}
+    conf = render_nginx_conf(
+        tmp / "nginx",
+        listen=front_port,
+        upstreams=[app_port],
+        publish_dir=publish_dir,
+        base_url=base_url,
+    )
+    with gunicorn(app_port, env, tmp / "gunicorn.log"), nginx(conf, front_port) as url:
+        yield Front(url, f"http://127.0.0.1:{app_port}", env, publish_dir)
+
+
+@pytest.mark.parametrize("path", FEEDS)
+def test_x_accel_redirect_mode_sends_the_file_with_the_apps_headers(
+    accel_front: Front, path: str
+) -> None:
+    # A variant in a non-canonical spelling: nginx does not look it up on disk (the canonical
+    # spelling would be found there once published, and served with the front's own headers).
+    path = f"{path}?{'tz=utc&alarm=30' if path.endswith('.ics') else 'limit=010'}"
+    _, app, empty = raw_get(accel_front.app_url + path)
+    redirect = app.get("x-accel-redirect", "")
+    assert redirect.startswith("/_published/") and empty == b"", (redirect, empty[:200])
+    file = accel_front.published / redirect.removeprefix("/_published/")
+    status, ours, body = raw_get(accel_front.url + path)
+    assert status == 200 and "x-accel-redirect" not in ours
+    assert body == file.read_bytes()
+    parses(path.split("?")[0], body)
+    for name in (*SAME_HEADERS, "Surrogate-Key", "Cache-Tag"):
+        if name != "Last-Modified":
+            assert ours.get(name.lower()) == app.get(name.lower()), name
+    status, zipped, packed = raw_get(accel_front.url + path, {"Accept-Encoding": "gzip"})
+    assert zipped.get("content-encoding") == "gzip" and gzip.decompress(packed) == body
+    status, _, empty = raw_get(accel_front.url + path, {"If-None-Match": ours["etag"]})
+    assert (status, empty) == (304, b"")

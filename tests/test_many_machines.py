@@ -142,7 +142,7 @@ def cluster(database: str, tmp_path: Path) -> Iterator[Cluster]:
             tmp_path / "balancer",
             listen=front_port,
             upstreams=list(ports.values()),
-            published=tmp_path / "balancer" / "no-files",
+            publish_dir=tmp_path / "balancer" / "no-files",
             base_url=base_url,
         )
         front = stack.enter_context(nginx(conf, front_port))
