@@ -58,6 +58,8 @@ FEEDS = {"calendar": "/calendar.ics", "atom": "/news.atom"}
 # The public origin of every run (GRIDFEED_PUBLIC_BASE_URL): fixed, not the front's loopback
 # port, so the published feeds (database and files) can be cached between runs.
 ORIGIN = "http://bench.gridfeed.example"
+# Server logs of the last run (gunicorn's access and error log): where a 5xx is explained.
+LOGS = CACHE.parent / "results" / "serving-logs"
 ICAL_GENERATOR = "ical-generator@8"
 ANCHOR_NGINX = """
 worker_processes auto;
@@ -108,12 +110,9 @@ def procfile_gunicorn(app_spec: str | None, env: dict[str, str], chdir: Path) ->
     command = web_command(port)
     if app_spec:
         command = [*command[:-1], "--chdir", str(chdir), app_spec]
+    log = open(LOGS / f"gunicorn-{port}.log", "wb")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -121,6 +120,7 @@ def procfile_gunicorn(app_spec: str | None, env: dict[str, str], chdir: Path) ->
         yield url
     finally:
         stop(process)
+        log.close()
 
 
 @contextmanager
@@ -228,14 +228,18 @@ class Writer(threading.Thread):
         self.url, self.token, self.every = url, token, every
         self.done = threading.Event()
         self.writes = 0
+        self.failures: list[str] = []
         self.minute = 0
 
     def run(self) -> None:
         while not self.done.is_set():
             start = time.monotonic()
             self.minute += 1
-            move_session(self.url, self.token, self.minute)
-            self.writes += 1
+            try:
+                move_session(self.url, self.token, self.minute)
+                self.writes += 1
+            except requests.RequestException as error:  # counted and reported, not hidden
+                self.failures.append(str(error))
             self.done.wait(max(0.0, self.every - (time.monotonic() - start)))
 
 
@@ -279,6 +283,7 @@ def reader_figures(url: str, token: str, repeats: int, seconds: float) -> dict[s
             ("busy rate", busy["rate"]),
             ("busy p99", busy["p99"]),
             ("writes", writer.writes),
+            ("failed writes", len(writer.failures)),
         ):
             figures.setdefault(name, []).append(value)
     return figures
@@ -292,7 +297,11 @@ def propagation_figures(urls: list[str], token: str, writes: int) -> list[float]
     delays = []
     for step in range(writes):
         old = {requests.get(u + path, timeout=60).headers["ETag"] for u in urls}
-        returned = move_session(urls[0], token, 30 + step)
+        try:
+            returned = move_session(urls[0], token, 30 + step)
+        except requests.RequestException as error:
+            print(f"- write {step} failed, not counted: {error}")
+            continue
         fresh_since, in_a_row = None, 0
         while in_a_row < 16 and time.monotonic() - returned < 30:
             for u in urls:
@@ -654,10 +663,10 @@ def run_scale(scale: int, args: argparse.Namespace, work: Path) -> None:
                 spread(readers["quiet p99"], 3),
                 spread(readers["busy p99"], 3),
                 ratio(readers["busy p99"], readers["quiet p99"]),
-                spread(readers["writes"]),
+                f"{spread(readers['writes'])}, failed: {sum(readers['failed writes']):.0f}",
             )
 
-        delays = propagation_figures([app, front], token, 10 if args.quick else 30)
+        delays = propagation_figures([app, front], token, 5 if args.quick else 30)
         p95 = statistics.quantiles(delays, n=20)[-1]
         print(
             f"\n### Write returned → every web process and the front serve the new bytes\n\n"
@@ -669,7 +678,7 @@ def run_scale(scale: int, args: argparse.Namespace, work: Path) -> None:
         print("### One-session change → published /calendar.ics vs ical-generator full build\n")
         changes = []
         if (published / FEEDS["calendar"].lstrip("/")).exists():
-            changes = published_change_figures(app, token, published, 5 if args.quick else 15)
+            changes = published_change_figures(app, token, published, 3 if args.quick else 15)
             print(f"gridfeed, PATCH sent → file replaced: {spread(changes, 3)} s")
         else:
             print(f"gridfeed published no file under {published}: not measured")
@@ -684,7 +693,7 @@ def run_scale(scale: int, args: argparse.Namespace, work: Path) -> None:
                 f"ratio {ratio(changes, [statistics.median(anchor['times'])] * len(changes))}\n"
             )
 
-        many = 100 if args.quick else 1000
+        many = 50 if args.quick else 1000
         rss = worker_rss_figures(env, published, many)
         print(
             f"### Worker RSS\n\nafter 10 writes {rss[10]:.1f} MB, after {many} writes "
@@ -705,6 +714,8 @@ def main() -> None:
     command = " ".join(["python", "benchmarks/bench_serving.py", *sys.argv[1:]])
     print(f"_{when}, `{command}`, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}._")
     work = Path(tempfile.mkdtemp(prefix="gridfeed-serving-"))
+    shutil.rmtree(LOGS, ignore_errors=True)
+    LOGS.mkdir(parents=True)
     try:
         for scale in (1, 16) if args.x16 else (1,):
             run_scale(scale, args, work)
