@@ -17,7 +17,7 @@ from .ingest.seed import seed_once
 from .news import views as news_views
 from .notify import websub, worker
 from .store.engine import get_store
-from .web import pages
+from .web import compression, pages
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -54,4 +54,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
     errors.init_app(app)  # after the API: flask-smorest installs a handler of its own
     worker.init_app(app)
+    compression.init_app(app)
     return app

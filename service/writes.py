@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from .domain import rules
+from .domain.change_values import encode_value
 from .domain.choices import (
     ARTICLE_STATUSES,
     RESULT_OUTCOMES,
@@ -32,7 +33,7 @@ from .domain.choices import (
     SESSION_KINDS,
     SESSION_STATUSES,
 )
-from .domain.keys import session_key
+from .domain.keys import round_key, session_key
 from .domain.models import (
     Article,
     Championship,
@@ -46,7 +47,6 @@ from .domain.models import (
     Session,
     Team,
 )
-from .domain.timing import utc_iso
 from .notify.enqueue import enqueue_for_changes
 from .publish.jobs import request_publish, scopes_for_changes
 from .store.data_version import DataState, forget_data_version
@@ -89,17 +89,6 @@ def write(
         session.flush()
     # Committed: this process's feeds must see the new data version on the next request.
     forget_data_version(app or current_app)
-
-
-def to_json(value: Any) -> Any:
-    """A JSON-safe form of a field value, for the change record."""
-    if isinstance(value, dt.datetime):
-        return utc_iso(value)
-    if isinstance(value, dt.time):
-        return value.isoformat(timespec="minutes")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 class Writer:
@@ -348,7 +337,7 @@ class Writer:
         round_ = round_ or Round(championship=championship, number=number, revision=0)
         circuit_before = None if created else round_.circuit_id
         values = {**fields, "status": status}
-        key = f"{championship.slug}/{number}"
+        key = round_key(championship.slug, number)
         if created:
             round_.updated_at = self.now
             self._apply(round_, values, "round", key, championship.slug, True)
@@ -562,11 +551,7 @@ def _snapshot_value(value: Any) -> Any:
         return [_snapshot_value(v) for v in value]
     if isinstance(value, dict):
         return {k: _snapshot_value(v) for k, v in value.items()}
-    return to_json(value)
-
-
-def _snapshot(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _snapshot_value(v) for k, v in values.items()}
+    return encode_value(value)
 
 
 def _result_fields(result: Result) -> dict[str, Any]:

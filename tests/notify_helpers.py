@@ -12,8 +12,11 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from service.notify.models import Delivery
 from service.notify.worker import Worker
+from service.store.engine import get_store
 
 from .conftest import make_app, new_token
 
@@ -82,3 +85,19 @@ def delivery_log(client: FlaskClient, token: str, sub: dict) -> list[dict]:
     response = client.get(sub["deliveries"], headers=auth(token))
     assert response.status_code == 200, response.json
     return response.json["items"]
+
+
+def drain(app: Flask) -> None:
+    """Run the worker until nothing is due: every queued delivery has been attempted."""
+    worker = Worker(app)
+    while worker.run_once():
+        pass
+
+
+def websub_outcomes(app: Flask) -> list[str]:
+    """How each WebSub content check ended, oldest first, from the delivery table."""
+    with get_store(app).sessions() as session:
+        deliveries = session.scalars(
+            select(Delivery).where(Delivery.channel == "websub").order_by(Delivery.id)
+        ).all()
+        return [f"{d.status}: {d.last_error}" if d.last_error else d.status for d in deliveries]

@@ -14,7 +14,11 @@ import vobject
 from flask import Flask
 from sqlalchemy import select
 
+from service.calendars.encoding import event_component, event_ical
+from service.calendars.facts import CalendarOptions, feed_facts
+from service.domain import queries
 from service.domain.models import Championship, Round, Session
+from service.domain.site import Site
 from service.store.engine import get_store
 from service.writes import write
 
@@ -473,3 +477,65 @@ def test_renaming_a_driver_moves_the_competitor_calendars_last_modified(app: Fla
     assert second.headers["Last-Modified"] == "Tue, 01 Jan 2030 00:00:00 GMT"
     stale = client.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]})
     assert stale.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "options",
+    [CalendarOptions(), CalendarOptions(alarms=(0, 30)), CalendarOptions(alarms=(15,), utc=True)],
+    ids=["plain", "alarms", "alarms-utc"],
+)
+def test_every_event_is_encoded_as_icalendar_itself_would(
+    tour_app: Flask, db_path: Path, options: CalendarOptions
+) -> None:
+    """The renderer writes content lines without building icalendar's component tree; the
+    speed must not come from a different serialisation: each event's lines are exactly the
+    ones ``icalendar.Event.to_ical()`` writes for the same facts."""
+    site = Site("gridfeed.test", "http://localhost", 60)
+    seeded = make_app(db_path, AUTO_SEED=False)
+    for app in (tour_app, seeded):
+        with app.app_context(), get_store(app).sessions() as session:
+            rounds = [r for c in queries.all_championships(session) for r in c.rounds]
+            competitor = queries.competitor_by_slug(session, "andreas-backman")
+            facts = feed_facts(rounds, options, site, competitor)
+            assert facts
+            for event in facts:
+                ours = event_ical(event).split(b"\r\n")
+                theirs = event_component(event).to_ical().split(b"\r\n")
+                # Same content lines (encoded, escaped and folded alike); order may differ.
+                assert sorted(ours) == sorted(theirs), event.uid
+
+
+def _facts_of(app: Flask, slug: str, options: CalendarOptions) -> dict[str, object]:
+    """Every event's facts in the championship calendar, by UID."""
+    site = Site("gridfeed.test", "http://localhost", 60)
+    with app.app_context(), get_store(app).sessions() as session:
+        rounds = queries.championship_by_slug(session, slug).rounds
+        return {f.uid: f for f in feed_facts(rounds, options, site)}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"name": "Race Tokyo (renamed)"},
+        {"local_time": dt.time(15, 0)},
+        {"duration_minutes": 61},
+        {"status": "cancelled"},
+        {"time_note": "afternoon", "local_time": None},
+    ],
+    ids=["name", "time", "duration", "status", "time-note"],
+)
+def test_the_fragment_key_changes_with_every_fact_an_event_shows(
+    tour_app: Flask, changes: dict
+) -> None:
+    """A fragment is cached under its ``EventFacts`` value: any change a write makes to what
+    the session shows gives new facts for it (so a new cache key), and leaves every other
+    session's facts (so its cached bytes) as they were."""
+    options = CalendarOptions(alarms=(30,))
+    before = _facts_of(tour_app, CHAMP, options)
+    _edit_session(tour_app, "tokyo", 9, changes)
+    after = _facts_of(tour_app, CHAMP, options)
+    uid = f"{CHAMP}.9.tokyo@gridfeed.test"
+    assert after[uid] != before[uid]
+    changed = {u for u in after if after[u] != before.get(u)}
+    # The session itself and its round's all-day event (which lists the session) only.
+    assert changed == {uid, f"{CHAMP}.9@gridfeed.test"}

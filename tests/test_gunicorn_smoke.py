@@ -62,7 +62,8 @@ def gunicorn_url(tmp_path: Path) -> Iterator[str]:
 
 
 def test_gunicorn_serves_seeded_home_page(gunicorn_url: str) -> None:
-    assert requests.get(f"{gunicorn_url}/healthz", timeout=5).text == "ok data_version=1\n"
+    health = requests.get(f"{gunicorn_url}/healthz", timeout=5).text
+    assert health.startswith("ok data_version=1 published="), health
     home = requests.get(f"{gunicorn_url}/", timeout=5)
     assert home.status_code == 200
     assert "GT4 European Series 2023" in home.text and "ADAC GT4 Germany 2023" in home.text

@@ -59,7 +59,11 @@ def test_first_start_migrates_and_seeds_postgres(pg_database: str) -> None:
     app = _app(pg_database)
     command.check(alembic_config(get_store(app).engine))
     client = app.test_client()
-    assert client.get("/healthz").data == b"ok data_version=1\n"
+    # On PostgreSQL the release step publishes (`flask publish`); until then: not ready.
+    assert client.get("/healthz").status_code == 503
+    published = app.test_cli_runner().invoke(args=["publish"])
+    assert published.exit_code == 0, published.output
+    assert client.get("/healthz").data.startswith(b"ok data_version=1 published=")
     home = client.get("/").get_data(as_text=True)
     assert "GT4 European Series 2023" in home and "Jessica Bäckman" in home
     get_store(app).engine.dispose()
@@ -184,3 +188,70 @@ def test_notifications_on_postgres_claim_with_skip_locked_and_send_once(
         assert reminders.plan_reminders(app, now) == 1
         assert reminders.plan_reminders(app, now) == 0
     get_store(app).engine.dispose()
+
+
+def test_publish_jobs_on_postgres_are_claimed_once_and_served_by_every_instance(
+    pg_database: str,
+) -> None:
+    import datetime as dt
+
+    import vobject
+    from sqlalchemy import select
+
+    from service.domain.models import Championship, Round
+    from service.publish import jobs, publisher
+    from service.writes import write
+
+    gt4 = "gt4-european-series-2023"
+    instance_a = _app(pg_database)
+    assert instance_a.test_cli_runner().invoke(args=["publish"]).exit_code == 0
+    instance_b = _app(pg_database, FEED_VERSION_RECHECK_SECONDS=0)
+    reader = instance_b.test_client()
+    with get_store(instance_a).sessions() as session:
+        numbers = session.scalars(
+            select(Round.number).join(Championship).where(Championship.slug == gt4)
+        ).all()
+    before = {n: reader.get(f"/championships/{gt4}/rounds/{n}.ics").data for n in numbers}
+    for number in numbers:
+        with write(instance_a, actor="test") as w:
+            champ = w.session.scalar(select(Championship).where(Championship.slug == gt4))
+            round_ = w.session.scalar(
+                select(Round).where(Round.championship == champ, Round.number == number)
+            )
+            w.upsert_session(round_, "shakedown", {"name": "Shakedown", "kind": "test"})
+    # Nothing publishes in the web process on PostgreSQL: instance B still serves the old bytes.
+    for number in numbers:
+        assert reader.get(f"/championships/{gt4}/rounds/{number}.ics").data == before[number]
+    # Four claimers at once: FOR UPDATE SKIP LOCKED hands each job to one of them.
+    claimed: list[list[jobs.Claimed]] = []
+    now = dt.datetime.now(dt.UTC)
+    threads = [
+        threading.Thread(target=lambda i=i: claimed.append(jobs.claim(instance_a, f"w{i}", 2, now)))
+        for i in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    scopes = [job.scope for batch in claimed for job in batch]
+    assert len(scopes) == len(set(scopes)) == min(len(numbers), 8)
+    for batch, worker in zip(claimed, ("w0", "w1", "w2", "w3"), strict=False):
+        for job in batch:
+            jobs.release(instance_a, job, worker)
+    # Two workers drain the queue together; every job is published once.
+    done: list[int] = []
+    workers = [
+        threading.Thread(target=lambda i=i: done.append(publisher.drain(instance_a, f"p{i}")))
+        for i in range(2)
+    ]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join(timeout=120)
+    assert sum(done) == len(numbers)
+    for number in numbers:
+        body = reader.get(f"/championships/{gt4}/rounds/{number}.ics").data
+        description = vobject.readOne(body.decode()).vevent.description.value
+        assert "Shakedown" in description, number
+    get_store(instance_a).engine.dispose()
+    get_store(instance_b).engine.dispose()

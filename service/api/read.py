@@ -7,10 +7,9 @@ from typing import Any
 
 from flask import Response
 from flask_smorest import Blueprint, abort
-from sqlalchemy import select
 
 from ..domain import queries
-from ..domain.models import Article, Competitor, Entry, Session
+from ..domain.models import Competitor, Entry, Session
 from ..domain.timing import session_time
 from ..representations import (
     article_dict,
@@ -236,13 +235,10 @@ def get_competitor(slug: str) -> Response:
 @blp.response(200, ArticlePage)
 def list_articles(args: dict[str, Any]) -> Response:
     """Published articles, newest first, filtered by championship or competitor."""
-    articles = read_session().scalars(select(Article).where(Article.status == "published"))
-    items = [
-        article_dict(a)
-        for a in articles
-        if (not args.get("championship") or args["championship"] in a.championships)
-        and (not args.get("competitor") or args["competitor"] in a.competitors)
-    ]
+    articles = queries.published_articles(
+        read_session(), args.get("championship") or None, args.get("competitor") or None
+    )
+    items = [article_dict(a) for a in articles]
     return page_response(
         paginate(
             items, lambda a: [-_epoch(a["published_at"]), a["slug"]], args["limit"], args["cursor"]
@@ -258,7 +254,7 @@ def _epoch(stamp: str) -> float:
 @blp.response(200, ArticleOut)
 def get_article(slug: str) -> Response:
     """One article (unpublished ones are 404 here)."""
-    found = read_session().scalar(select(Article).where(Article.slug == slug))
+    found = queries.article_by_slug(read_session(), slug)
     if found is None or found.status != "published":
         abort(404, message=f"no published article {slug!r}")
     return respond(article_dict(found))

@@ -7,16 +7,23 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from ..domain.choices import (
     ARTICLE_STATUSES,
+    COUNTRY_PATTERN,
+    FIRST_SEASON,
+    LAST_SEASON,
+    MAX_DURATION_MINUTES,
     RESULT_OUTCOMES,
+    ROUND_REF_PATTERN,
     ROUND_STATUSES,
     SESSION_KINDS,
     SESSION_STATUSES,
+    SLUG_PATTERN,
+    TIME_PATTERN,
 )
 from ..notify.models import DELIVERY_STATUSES, WEBHOOK_EVENT_TYPES
 
-SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="must be a slug such as 'race-1'")
-TIME = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="must be HH:MM (24-hour)")
-COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="must be an ISO 3166 alpha-2 code")
+SLUG = validate.Regexp(SLUG_PATTERN, error="must be a slug such as 'race-1'")
+TIME = validate.Regexp(TIME_PATTERN, error="must be HH:MM (24-hour)")
+COUNTRY = validate.Regexp(COUNTRY_PATTERN, error="must be an ISO 3166 alpha-2 code")
 
 
 class StrictSchema(Schema):
@@ -59,7 +66,7 @@ class ArticleQuery(PageQuery):
 
 
 class ChampionshipQuery(PageQuery):
-    season = fields.Integer(validate=validate.Range(1900, 2200))
+    season = fields.Integer(validate=validate.Range(FIRST_SEASON, LAST_SEASON))
 
 
 # -- responses ----------------------------------------------------------------------------
@@ -210,7 +217,7 @@ class ChampionshipUpdate(StrictSchema):
     name = _text()
     series = _text()
     short_name = _text()
-    season = fields.Integer(validate=validate.Range(1900, 2200))
+    season = fields.Integer(validate=validate.Range(FIRST_SEASON, LAST_SEASON))
     description = _text()
     website = fields.Url(allow_none=True, schemes={"http", "https"})
 
@@ -219,7 +226,7 @@ class ChampionshipCreate(ChampionshipUpdate):
     slug = fields.String(required=True, validate=SLUG)
     name = _text(required=True)
     series = _text(required=True)
-    season = fields.Integer(required=True, validate=validate.Range(1900, 2200))
+    season = fields.Integer(required=True, validate=validate.Range(FIRST_SEASON, LAST_SEASON))
 
 
 class RoundUpdate(StrictSchema):
@@ -244,7 +251,9 @@ class SessionUpdate(StrictSchema):
     kind = fields.String(validate=validate.OneOf(SESSION_KINDS))
     local_date = fields.Date(allow_none=True)
     local_time = fields.String(allow_none=True, validate=TIME)
-    duration_minutes = fields.Integer(allow_none=True, validate=validate.Range(1, 10080))
+    duration_minutes = fields.Integer(
+        allow_none=True, validate=validate.Range(1, MAX_DURATION_MINUTES)
+    )
     time_note = _text()
     status = fields.String(validate=validate.OneOf(SESSION_STATUSES))
 
@@ -290,7 +299,7 @@ class ArticleUpdate(StrictSchema):
     rounds = fields.List(
         fields.String(
             validate=validate.Regexp(
-                r"^[a-z0-9]+(?:-[a-z0-9]+)*/[1-9][0-9]*$",
+                ROUND_REF_PATTERN,
                 error="must be 'championship-slug/number'",
             )
         )
@@ -321,7 +330,7 @@ class WebhookUpdate(StrictSchema):
     championship = fields.String(allow_none=True, validate=SLUG)
     competitor = fields.String(allow_none=True, validate=SLUG)
     reminder_minutes = fields.Integer(
-        validate=validate.Range(1, 10080),
+        validate=validate.Range(1, MAX_DURATION_MINUTES),
         metadata={"description": "lead time of session.starting_soon (default 30)"},
     )
     enabled = fields.Boolean(metadata={"description": "true re-enables a disabled subscription"})

@@ -14,9 +14,9 @@ from typing import Any
 
 from flask import Response, current_app
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
-from ..domain.models import Championship, Competitor
+from ..domain import queries
+from ..notify import subscriptions
 from ..notify.models import Delivery, DeliveryAttempt, WebhookSubscription
 from ..notify.outbound_http import UnsafeTarget, check_configured
 from ..notify.queue import replay
@@ -103,13 +103,7 @@ def _principal(championship: str | None = None) -> Principal:
 
 
 def _own(session: Any, principal: Principal, public_id: str) -> WebhookSubscription:
-    sub = session.scalar(
-        select(WebhookSubscription).where(
-            WebhookSubscription.public_id == public_id,
-            WebhookSubscription.token_id == principal.token_id,
-            WebhookSubscription.deleted.is_(False),
-        )
-    )
+    sub = subscriptions.webhook_of_token(session, principal.token_id, public_id)
     if sub is None:
         raise NotFoundError("webhook", f"no webhook subscription {public_id!r} for this token")
     return sub
@@ -125,15 +119,12 @@ def _check_target(url: str) -> None:
 def _check_filters(session: Any, principal: Principal, args: dict[str, Any]) -> None:
     championship = args.get("championship")
     if championship:
-        if session.scalar(select(Championship.id).where(Championship.slug == championship)) is None:
+        if not queries.championship_exists(session, championship):
             raise WriteError("championship", f"no championship {championship!r}")
         if not principal.allows("webhooks", championship):
             raise AuthError(403, f"this token may not subscribe to {championship!r}")
     competitor = args.get("competitor")
-    if (
-        competitor
-        and session.scalar(select(Competitor.id).where(Competitor.slug == competitor)) is None
-    ):
+    if competitor and not queries.competitor_exists(session, competitor):
         raise WriteError("competitor", f"no competitor {competitor!r}")
 
 
@@ -184,12 +175,7 @@ def create_webhook(args: dict[str, Any]) -> Response:
 def list_webhooks(args: dict[str, Any]) -> Response:
     """This token's webhook subscriptions."""
     principal = _principal()
-    subs = read_session().scalars(
-        select(WebhookSubscription).where(
-            WebhookSubscription.token_id == principal.token_id,
-            WebhookSubscription.deleted.is_(False),
-        )
-    )
+    subs = subscriptions.webhooks_of_token(read_session(), principal.token_id)
     items = [webhook_dict(s) for s in subs]
     return page_response(
         paginate(items, lambda s: [s["created_at"], s["id"]], args["limit"], args["cursor"])
@@ -268,21 +254,10 @@ def list_deliveries(args: dict[str, Any], public_id: str) -> Response:
     and latencies of every attempt."""
     session = read_session()
     sub = _own(session, _principal(), public_id)
-    query = select(Delivery).where(Delivery.webhook_id == sub.id)
-    if args.get("status"):
-        query = query.where(Delivery.status == args["status"])
-    deliveries = session.scalars(query.order_by(Delivery.id.desc()).limit(1000)).all()
-    logs: dict[int, list[DeliveryAttempt]] = {d.id: [] for d in deliveries}
-    if logs:
-        for attempt in session.scalars(
-            select(DeliveryAttempt)
-            .where(DeliveryAttempt.delivery_id.in_(list(logs)))
-            .order_by(DeliveryAttempt.id)
-        ):
-            logs[attempt.delivery_id].append(attempt)
-    items = [delivery_dict(d, logs[d.id]) for d in deliveries]
+    log = subscriptions.delivery_log(session, sub.id, args.get("status"))
+    items = [delivery_dict(d, attempts) for d, attempts in log]
     # Newest first, by creation time then message id: stable while new deliveries arrive.
-    newest_first = {d.public_id: -d.created_at.timestamp() for d in deliveries}
+    newest_first = {d.public_id: -d.created_at.timestamp() for d, _ in log}
     return page_response(
         paginate(items, lambda d: [newest_first[d["id"]], d["id"]], args["limit"], args["cursor"])
     )
@@ -297,9 +272,7 @@ def replay_delivery(public_id: str, message_id: str) -> Response:
     now = utc_now()
     with write_session() as session:
         sub = _own(session, principal, public_id)
-        delivery = session.scalar(
-            select(Delivery).where(Delivery.webhook_id == sub.id, Delivery.public_id == message_id)
-        )
+        delivery = subscriptions.delivery_of(session, sub.id, message_id)
         if delivery is None:
             raise NotFoundError("delivery", f"no delivery {message_id!r} for this subscription")
         if delivery.status in {"pending", "delivering"}:

@@ -12,9 +12,9 @@ from typing import Any
 
 from flask import Response
 from flask_smorest import Blueprint, abort
-from sqlalchemy import select
 
-from ..domain.models import Article, Championship, Circuit, Competitor, Entry, Round, Session
+from ..domain import queries
+from ..domain.models import Article, Championship, Circuit, Competitor, Round, Session
 from ..representations import (
     article_dict,
     championship_dict,
@@ -40,7 +40,7 @@ from .schemas import (
     SessionOut,
     SessionUpdate,
 )
-from .tokens import authenticate
+from .tokens import AuthError, authenticate
 from .writing import NotFoundError, authenticated_operation, check_if_match, perform_write
 
 blp = Blueprint(
@@ -54,25 +54,21 @@ _documented = authenticated_operation(blp)
 
 
 def _find(writer: Writer, model: type[Any], slug: str, what: str) -> Any:
-    found = writer.session.scalar(select(model).where(model.slug == slug))
+    found = queries.by_slug(writer.session, model, slug)
     if found is None:
         raise NotFoundError(what, f"no {what} {slug!r}")
     return found
 
 
 def _round(writer: Writer, championship: Championship, number: int) -> Round:
-    found = writer.session.scalar(
-        select(Round).where(Round.championship == championship, Round.number == number)
-    )
+    found = queries.round_of(writer.session, championship, number)
     if found is None:
         raise NotFoundError("round", f"no round {number} in championship {championship.slug!r}")
     return found
 
 
 def _session(writer: Writer, round_: Round, slug: str) -> Session:
-    found = writer.session.scalar(
-        select(Session).where(Session.round == round_, Session.slug == slug)
-    )
+    found = queries.session_of(writer.session, round_, slug)
     if found is None:
         raise NotFoundError("session", f"no session {slug!r} in round {round_.number}")
     return found
@@ -100,7 +96,7 @@ def create_championship(args: dict[str, Any]) -> Response:
 
     def action(w: Writer) -> tuple[int, Any, str]:
         slug = args["slug"]
-        if w.session.scalar(select(Championship).where(Championship.slug == slug)):
+        if queries.by_slug(w.session, Championship, slug):
             raise WriteError("slug", f"championship {slug!r} already exists; PATCH it instead")
         created = w.upsert_championship(slug, _championship_fields(None, args))
         body = championship_dict(created)
@@ -156,9 +152,7 @@ def create_round(args: dict[str, Any], slug: str) -> Response:
 
     def action(w: Writer) -> tuple[int, Any, str]:
         championship = _find(w, Championship, slug, "championship")
-        if w.session.scalar(
-            select(Round).where(Round.championship == championship, Round.number == args["number"])
-        ):
+        if queries.round_of(w.session, championship, args["number"]):
             raise WriteError("number", f"round {args['number']} already exists; PATCH it")
         created = w.upsert_round(championship, args["number"], _round_fields(w, None, args))
         body = round_dict(created)
@@ -221,9 +215,7 @@ def create_session(args: dict[str, Any], slug: str, number: int) -> Response:
 
     def action(w: Writer) -> tuple[int, Any, str]:
         round_ = _round(w, _find(w, Championship, slug, "championship"), number)
-        if w.session.scalar(
-            select(Session).where(Session.round == round_, Session.slug == args["slug"])
-        ):
+        if queries.session_of(w.session, round_, args["slug"]):
             raise WriteError("slug", f"session {args['slug']!r} already exists; PATCH it")
         fields = _session_fields(None, args)
         fields["position"] = len(round_.sessions)
@@ -272,18 +264,14 @@ def put_results(args: dict[str, Any], slug: str, number: int, session_slug: str)
             check_if_match(results_dict(session))
         lines = []
         for index, line in enumerate(args["lines"]):
-            entry = w.session.scalar(
-                select(Entry).where(Entry.championship == championship, Entry.slug == line["entry"])
-            )
+            entry = queries.entry_of(w.session, championship, line["entry"])
             if entry is None:
                 raise WriteError(
                     f"lines[{index}].entry", f"{line['entry']!r} is not entered in {slug!r}"
                 )
             driver = None
             if line.get("driver"):
-                driver = w.session.scalar(
-                    select(Competitor).where(Competitor.slug == line["driver"])
-                )
+                driver = queries.by_slug(w.session, Competitor, line["driver"])
                 if driver is None:
                     raise WriteError(f"lines[{index}].driver", f"no competitor {line['driver']!r}")
             lines.append({**line, "entry": entry, "driver": driver})
@@ -314,8 +302,6 @@ def _check_article_scope(principal: Any, championships: list[str]) -> None:
     if principal.championships is not None and (
         not championships or not set(championships) <= set(principal.championships)
     ):
-        from .tokens import AuthError
-
         raise AuthError(
             403,
             f"token {principal.name!r} may only publish articles about "
@@ -343,7 +329,7 @@ def create_article(args: dict[str, Any]) -> Response:
     _check_article_scope(principal, args.get("championships") or [])
 
     def action(w: Writer) -> tuple[int, Any, str]:
-        if w.session.scalar(select(Article).where(Article.slug == args["slug"])):
+        if queries.article_by_slug(w.session, args["slug"]):
             raise WriteError("slug", f"article {args['slug']!r} already exists; PATCH it")
         fields = {name: args.get(name) for name in _ARTICLE_FIELDS}
         fields["published_at"] = fields["published_at"] or w.now
@@ -364,7 +350,7 @@ def create_article(args: dict[str, Any]) -> Response:
 @_documented
 def update_article(args: dict[str, Any], slug: str) -> Response:
     """Edit, unpublish (`status: unpublished`) or republish an article (If-Match required)."""
-    existing = read_session().scalar(select(Article).where(Article.slug == slug))
+    existing = queries.article_by_slug(read_session(), slug)
     if existing is None:
         abort(404, message=f"no article {slug!r}")
     about = args.get("championships") or existing.championships

@@ -11,10 +11,11 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..domain import wording
 from ..domain.choices import SESSION_KINDS
-from ..domain.models import Championship, Competitor, Result, Round, Session
+from ..domain.models import Competitor, Result, Round, Session
 from ..domain.site import Site
-from ..domain.timing import TIME_TBC, SessionTime, describe_local, session_time
+from ..domain.timing import SessionTime, describe_local, session_time
 
 PRODID = "-//gridfeed//gridfeed calendars 1.0//EN"
 WEEKEND = "weekend"
@@ -85,16 +86,6 @@ def event_uid(settings: Site, *parts: object) -> str:
     return ".".join(str(p) for p in parts) + "@" + settings.domain
 
 
-def round_url(settings: Site, round_: Round) -> str:
-    """The absolute URL of a round's page."""
-    return f"{settings.base_url}/championships/{round_.championship.slug}/rounds/{round_.number}"
-
-
-def short_title(championship: Championship) -> str:
-    """The championship's short name for summaries, falling back to its name."""
-    return championship.short_name or championship.name
-
-
 def location_of(round_: Round) -> str:
     """ "Circuit Paul Ricard, Le Castellet, FR"."""
     circuit = round_.circuit
@@ -107,11 +98,6 @@ def geo_of(round_: Round) -> tuple[float, float] | None:
     if circuit.latitude is None or circuit.longitude is None:
         return None
     return (circuit.latitude, circuit.longitude)
-
-
-def status_word(status: str) -> str:
-    """The word put in front of a cancelled or postponed event's summary ("" otherwise)."""
-    return f"{status.upper()}: " if status in ("cancelled", "postponed") else ""
 
 
 def session_facts(
@@ -132,12 +118,12 @@ def session_facts(
         return None
     round_ = session.round
     championship = round_.championship
-    summary = f"{short_title(championship)}: {session.name} – {round_.display_name}"
+    summary = f"{wording.short_title(championship)}: {session.name} – {round_.display_name}"
     if not st.timed:
-        summary += f" ({tbc_text(session)})"
+        summary += f" ({wording.tbc_text(session)})"
     if round_.status == "provisional":
         summary += " (provisional)"
-    summary = status_word(session.status) + summary
+    summary = wording.status_word(session.status) + summary
     if session.status in ("cancelled", "postponed"):
         status = "CANCELLED"
     elif not st.timed or round_.status == "provisional":
@@ -157,7 +143,7 @@ def session_facts(
     if session.status != "scheduled":
         lines.append(f"Status: {session.status}")
     lines.extend(results_lines(session, competitor))
-    lines.append(round_url(settings, round_))
+    lines.append(wording.round_url(settings, round_))
     return EventFacts(
         uid=event_uid(settings, championship.slug, round_.number, session.slug),
         sequence=session.revision,
@@ -169,16 +155,11 @@ def session_facts(
         end=end,
         location=location_of(round_),
         geo=geo_of(round_),
-        url=round_url(settings, round_),
+        url=wording.round_url(settings, round_),
         categories=(championship.name, KIND_LABELS.get(session.kind, session.kind)),
         alarms=options.alarms if st.timed else (),
         tzid=("UTC" if options.utc else st.zone) if st.timed else None,
     )
-
-
-def tbc_text(session: Session) -> str:
-    """ "time TBC", or "time TBC, morning" when the organiser said when roughly."""
-    return f"{TIME_TBC}, {session.time_note}" if session.time_note else TIME_TBC
 
 
 def session_when(session: Session, st: SessionTime) -> str:
@@ -199,31 +180,19 @@ def results_lines(session: Session, competitor: Competitor | None) -> list[str]:
     lines: list[str] = []
     if competitor is not None:
         own = [r for r in session.results if competitor in r.credited]
-        lines.extend(f"{session.name}: {result_text(r)}" for r in own)
+        lines.extend(f"{session.name}: {wording.result_text(r)}" for r in own)
     ordered = sorted(session.results, key=_order_key)[:TOP_OF_ORDER]
     lines.append("Results:")
-    lines.extend(f"{_place(r)} {_who(r)}" + (f" ({r.note})" if r.note else "") for r in ordered)
+    lines.extend(
+        f"{wording.place_text(r)} {_who(r)}" + (f" ({r.note})" if r.note else "") for r in ordered
+    )
     if session.results_note:
         lines.append(session.results_note)
     return lines
 
 
-def result_text(result: Result) -> str:
-    """ "P7", "DNF, retired on lap 1 ...": one result, as a fan says it."""
-    head = f"P{result.position}" if result.outcome == "classified" else result.outcome
-    if result.position and result.outcome != "classified":
-        head += f" (P{result.position})"
-    if not result.note:
-        return head
-    return f"{head}, {result.note[:1].lower()}{result.note[1:]}"
-
-
 def _order_key(result: Result) -> tuple[int, int]:
     return (0, result.position) if result.position else (1, result.id or 0)
-
-
-def _place(result: Result) -> str:
-    return f"{result.position}." if result.position else f"{result.outcome}:"
 
 
 def _who(result: Result) -> str:
@@ -236,10 +205,10 @@ def _who(result: Result) -> str:
 def round_facts(round_: Round, settings: Site) -> EventFacts:
     """How a round becomes its all-day multi-day VEVENT (DTEND exclusive), listing sessions."""
     championship = round_.championship
-    summary = f"{short_title(championship)}: Round {round_.number} – {round_.display_name}"
+    summary = f"{wording.short_title(championship)}: Round {round_.number} – {round_.display_name}"
     if round_.status == "provisional":
         summary += " (provisional)"
-    summary = status_word(round_.status) + summary
+    summary = wording.status_word(round_.status) + summary
     status = {"provisional": "TENTATIVE", "cancelled": "CANCELLED", "postponed": "CANCELLED"}
     lines = [f"{championship.name}, round {round_.number}", location_of(round_)]
     if round_.status != "scheduled":
@@ -251,7 +220,7 @@ def round_facts(round_: Round, settings: Site) -> EventFacts:
             lines.append(f"- {s.name}: {session_when(s, session_time(s))}{cancelled}")
     if round_.note:
         lines.append(round_.note)
-    lines.append(round_url(settings, round_))
+    lines.append(wording.round_url(settings, round_))
     stamps = [round_.updated_at, *(s.updated_at for s in round_.sessions)]
     return EventFacts(
         uid=event_uid(settings, championship.slug, round_.number),
@@ -264,7 +233,7 @@ def round_facts(round_: Round, settings: Site) -> EventFacts:
         end=round_.end_date + dt.timedelta(days=1),
         location=location_of(round_),
         geo=geo_of(round_),
-        url=round_url(settings, round_),
+        url=wording.round_url(settings, round_),
         categories=(championship.name, KIND_LABELS[WEEKEND]),
     )
 

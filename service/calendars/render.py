@@ -14,7 +14,7 @@ from functools import partial
 from ..domain.models import Competitor, Round
 from ..domain.site import Site
 from .encoding import calendar_envelope, event_ical
-from .facts import WEEKEND, CalendarMeta, CalendarOptions, EventFacts, round_facts, session_facts
+from .facts import CalendarMeta, CalendarOptions, feed_facts
 from .fragments import FragmentCache
 from .vtimezones import vtimezone
 
@@ -33,19 +33,13 @@ def render_calendar(
     (and its round's all-day event, which lists every session) is encoded again.
     """
     cache = fragments if fragments is not None else FragmentCache(max_items=0)
-    events: list[EventFacts] = []
+    events = feed_facts(rounds, options, settings, competitor)
     years: dict[str, set[int]] = {}
-    for round_ in rounds:
-        if options.selects(WEEKEND):
-            events.append(round_facts(round_, settings))
-        for session in round_.sessions:
-            if session.local_date is None or not options.selects(session.kind):
-                continue
-            if session.local_time is not None and not options.utc:
-                years.setdefault(round_.circuit.timezone, set()).add(session.local_date.year)
-            facts = session_facts(session, options, settings, competitor)
-            assert facts is not None  # sessions without a day were skipped above
-            events.append(facts)
+    if not options.utc:
+        for round_ in rounds:
+            for session in round_.sessions:
+                if session.local_date and session.local_time and options.selects(session.kind):
+                    years.setdefault(round_.circuit.timezone, set()).add(session.local_date.year)
     encoded = cache.many([(facts, partial(event_ical, facts)) for facts in events])
     timezones = cache.many(
         [

@@ -17,3 +17,10 @@ SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SLUG_RE = re.compile(SLUG_PATTERN)
 # A round reference in an article: "<championship slug>/<round number>".
 ROUND_REF_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*/[1-9][0-9]*$"
+# A local wall-clock time, 24-hour "HH:MM".
+TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+# An ISO 3166 alpha-2 country code.
+COUNTRY_PATTERN = r"^[A-Z]{2}$"
+# The longest session (a 24-hour race is 1,440 minutes; a week bounds endurance events).
+MAX_DURATION_MINUTES = 10080
+FIRST_SEASON, LAST_SEASON = 1900, 2200

@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.strategy_options import _AbstractLoad
+from sqlalchemy.orm.interfaces import LoaderOption
 
+from .keys import split_round_key, split_session_key
 from .models import (
     Article,
     Championship,
@@ -28,7 +29,7 @@ from .models import (
 )
 
 
-def _championship_graph() -> list[_AbstractLoad]:
+def _championship_graph() -> list[LoaderOption]:
     rounds = selectinload(Championship.rounds)
     sessions = rounds.selectinload(Round.sessions)
     results = sessions.selectinload(Session.results)
@@ -183,3 +184,119 @@ def article_audience(session: OrmSession, slug: str) -> tuple[list[str], list[st
     if article is None:
         return [], []
     return list(article.championships or ()), list(article.competitors or ())
+
+
+def championships_with_rounds(session: OrmSession) -> Sequence[Championship]:
+    """Every championship with its rounds and their circuits (no sessions), newest first."""
+    return session.scalars(
+        select(Championship)
+        .options(selectinload(Championship.rounds).selectinload(Round.circuit))
+        .order_by(Championship.season.desc(), Championship.name)
+    ).all()
+
+
+def championship_exists(session: OrmSession, slug: str) -> bool:
+    """Whether a championship has this slug."""
+    return session.scalar(select(Championship.id).where(Championship.slug == slug)) is not None
+
+
+def competitor_exists(session: OrmSession, slug: str) -> bool:
+    """Whether a competitor has this slug."""
+    return session.scalar(select(Competitor.id).where(Competitor.slug == slug)) is not None
+
+
+def by_slug(session: OrmSession, model: type[Any], slug: str) -> Any:
+    """The row of ``model`` (any table with a unique ``slug``) with this slug, or None."""
+    return session.scalar(select(model).where(model.slug == slug))
+
+
+def article_by_slug(session: OrmSession, slug: str) -> Article | None:
+    """One article, whatever its status, or None."""
+    return session.scalar(select(Article).where(Article.slug == slug))
+
+
+def round_of(session: OrmSession, championship: Championship, number: int) -> Round | None:
+    """Round ``number`` of ``championship``, or None."""
+    return session.scalar(
+        select(Round).where(Round.championship == championship, Round.number == number)
+    )
+
+
+def session_of(session: OrmSession, round_: Round, slug: str) -> Session | None:
+    """The session with ``slug`` in ``round_``, or None."""
+    return session.scalar(select(Session).where(Session.round == round_, Session.slug == slug))
+
+
+def entry_of(session: OrmSession, championship: Championship, slug: str) -> Entry | None:
+    """The entry with ``slug`` in ``championship``, or None."""
+    return session.scalar(
+        select(Entry).where(Entry.championship == championship, Entry.slug == slug)
+    )
+
+
+def published_articles(
+    session: OrmSession, championship: str | None = None, competitor: str | None = None
+) -> list[Article]:
+    """Published articles, newest first, about ``championship`` and ``competitor`` if given."""
+    # JSON list columns are filtered in Python: portable across SQLite and PostgreSQL.
+    articles = session.scalars(
+        select(Article).where(Article.status == "published").order_by(Article.published_at.desc())
+    ).all()
+    return [
+        a
+        for a in articles
+        if (championship is None or championship in a.championships)
+        and (competitor is None or competitor in a.competitors)
+    ]
+
+
+def schedule_changes(session: OrmSession, championships: Sequence[str], limit: int) -> list[Change]:
+    """The newest ``limit`` updates of sessions and rounds of ``championships``."""
+    return list(
+        session.scalars(
+            select(Change)
+            .where(
+                Change.championship.in_(list(championships)),
+                Change.entity.in_(["session", "round"]),
+                Change.action == "updated",
+            )
+            .order_by(Change.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def results_corrections(session: OrmSession, championships: Sequence[str]) -> list[Change]:
+    """Every correction of published results in ``championships``, oldest first."""
+    return list(
+        session.scalars(
+            select(Change)
+            .where(
+                Change.championship.in_(list(championships)),
+                Change.entity == "results",
+                Change.action == "corrected",
+            )
+            .order_by(Change.id)
+        )
+    )
+
+
+def session_by_key(session: OrmSession, key: str) -> Session | None:
+    """A session by its public key, ``championship/round/slug``, or None."""
+    championship, number, slug = split_session_key(key)
+    return session.scalar(
+        select(Session)
+        .join(Round)
+        .join(Championship)
+        .where(Championship.slug == championship, Round.number == number, Session.slug == slug)
+    )
+
+
+def round_by_key(session: OrmSession, key: str) -> Round | None:
+    """A round by its public key, ``championship/round``, or None."""
+    championship, number = split_round_key(key)
+    return session.scalar(
+        select(Round)
+        .join(Championship)
+        .where(Championship.slug == championship, Round.number == number)
+    )

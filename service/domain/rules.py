@@ -10,9 +10,8 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
+from .choices import SLUG_RE
 from .timing import is_valid_zone
-
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def check_slug(value: str) -> str | None:

@@ -13,8 +13,7 @@ from functools import lru_cache
 import pytz
 
 from .models import Session
-
-TIME_TBC = "time TBC"
+from .wording import TIME_TBC
 
 
 @lru_cache(maxsize=512)

@@ -17,9 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
 from ..domain import rules
+from ..domain.keys import round_key
 from ..domain.models import Article, Championship, Circuit, Competitor, Entry, Round, Team
 from ..domain.timing import utc_iso
 from ..store.data_version import DataState
+from ..store.engine import get_store
 from ..writes import WriteError, Writer, write
 from .datafiles import DataError, DataFile, KnownSlugs, load_and_validate
 
@@ -52,14 +54,12 @@ def known_slugs(session: OrmSession) -> KnownSlugs:
         teams=set(session.scalars(select(Team.slug))),
         competitors=set(session.scalars(select(Competitor.slug))),
         championships=set(session.scalars(select(Championship.slug))),
-        rounds={f"{slug}/{number}" for slug, number in rounds},
+        rounds={round_key(slug, number) for slug, number in rounds},
     )
 
 
 def validate_paths(app: Flask, paths: list[Path]) -> list[DataError]:
     """Validate files against each other and the store; return every error."""
-    from ..store.engine import get_store
-
     with get_store(app).sessions() as session:
         _, errors = load_and_validate(paths, known_slugs(session))
     return errors

@@ -13,18 +13,13 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from ..domain.keys import session_key
+from ..domain import wording
+from ..domain.change_values import decode_value
+from ..domain.keys import round_key, session_key
 from ..domain.models import Article, Championship, Change, Competitor, Result, Round, Session
 from ..domain.site import Site
 from ..domain.timing import SessionTime, localize
 from .markup import markdown_to_html
-
-OUTCOME_LABELS = {
-    "DNF": "DNF (did not finish)",
-    "DNS": "DNS (did not start)",
-    "DSQ": "DSQ (disqualified)",
-    "NC": "NC (not classified)",
-}
 
 
 @dataclass(frozen=True)
@@ -55,28 +50,6 @@ class Scope:
         return self.championships is None or bool(self.championships & set(championship_slugs))
 
 
-# -- shared wording -----------------------------------------------------------------------
-
-
-def round_label(round_: Round) -> str:
-    """How an entry names a round: its name, or its circuit's ("Circuit Paul Ricard")."""
-    return round_.display_name
-
-
-def session_label(session: Session) -> str:
-    """ "Circuit Paul Ricard, Race 1"."""
-    return f"{round_label(session.round)}, {session.name}"
-
-
-def round_path(round_: Round) -> str:
-    """The HTML page of a round."""
-    return f"/championships/{round_.championship.slug}/rounds/{round_.number}"
-
-
-def _day(value: dt.date) -> str:
-    return f"{value:%a} {value.day} {value:%B}"
-
-
 def _clock(st: SessionTime, with_zone: bool) -> str:
     assert st.start_local is not None and st.start_utc is not None
     text = f"{st.start_local:%H:%M}"
@@ -90,10 +63,10 @@ def _when(date: dt.date | None, time: dt.time | None, zone_name: str, with_zone:
     if date is None:
         return "date and time TBC"
     if time is None:
-        return f"{_day(date)}, time TBC"
+        return f"{wording.day_text(date)}, {wording.TIME_TBC}"
     start = localize(dt.datetime.combine(date, time), zone_name)
     st = SessionTime(date, start, None, zone_name)
-    return f"{_day(date)} {_clock(st, with_zone)}"
+    return f"{wording.day_text(date)} {_clock(st, with_zone)}"
 
 
 # -- articles -------------------------------------------------------------------------------
@@ -128,25 +101,6 @@ def article_item(article: Article, site: Site, names: dict[str, str]) -> NewsIte
 # -- results --------------------------------------------------------------------------------
 
 
-def result_line_text(result: Result) -> str:
-    """ "7th", "DNF: Retired on lap 1 ..." — one result in words."""
-    if result.outcome == "classified":
-        text = ordinal(result.position) if result.position else "classified"
-    else:
-        text = result.outcome + (f" ({ordinal(result.position)})" if result.position else "")
-    if result.note:
-        text += f": {result.note}"
-    return text
-
-
-def ordinal(n: int | None) -> str:
-    """1st, 2nd, 3rd, 4th, 11th, 21st."""
-    if n is None:
-        return ""
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
 def results_table(session: Session, highlight: str | None = None) -> str:
     """The classification as an HTML table (everything escaped)."""
     rows = []
@@ -158,7 +112,8 @@ def results_table(session: Session, highlight: str | None = None) -> str:
         )
         rows.append(
             f"<tr{mark}><td>{r.position or ''}</td><td>{escape(drivers)}</td>"
-            f"<td>{escape(car)}</td><td>{escape(OUTCOME_LABELS.get(r.outcome, 'Classified'))}"
+            f"<td>{escape(car)}</td>"
+            f"<td>{escape(wording.OUTCOME_LABELS.get(r.outcome, 'Classified'))}"
             f"</td><td>{escape(r.note or '')}</td></tr>"
         )
     return (
@@ -175,13 +130,14 @@ def results_item(
     session: Session, site: Site, competitor: Competitor | None, corrections: Sequence[Change]
 ) -> NewsItem:
     """The one entry for a session's results; a correction updates it in place."""
-    label = session_label(session)
+    label = wording.session_label(session)
     parts = []
     if competitor is not None:
         mine = [r for r in session.results if competitor in r.credited]
         for r in mine:
             parts.append(
-                f"<p><strong>{escape(competitor.name)}: {escape(result_line_text(r))}</strong></p>"
+                f"<p><strong>{escape(competitor.name)}: "
+                f"{escape(wording.result_line_text(r))}</strong></p>"
             )
     if session.results_status == "withdrawn":
         parts.append("<p><strong>These results have been withdrawn.</strong></p>")
@@ -200,7 +156,7 @@ def results_item(
         kind="results",
         title=f"{label}: results"
         + (" (withdrawn)" if session.results_status == "withdrawn" else ""),
-        url=site.url(f"{round_path(session.round)}#{session.slug}"),
+        url=site.url(f"{wording.round_path(session.round)}#{session.slug}"),
         published=published,
         updated=session.results_updated_at or published,
         content_html="".join(parts),
@@ -242,11 +198,11 @@ def schedule_item(change: Change, site: Site, objects: dict[str, Any]) -> NewsIt
         return None
     if change.entity == "session" and isinstance(obj, Session):
         title = describe_session_change(obj, change.before or {}, change.after or {})
-        url = site.url(f"{round_path(obj.round)}#{obj.slug}")
+        url = site.url(f"{wording.round_path(obj.round)}#{obj.slug}")
         championship = obj.round.championship
     elif change.entity == "round" and isinstance(obj, Round):
         title = describe_round_change(obj, change.before or {}, change.after or {})
-        url = site.url(round_path(obj))
+        url = site.url(wording.round_path(obj))
         championship = obj.championship
     else:
         return None
@@ -266,26 +222,20 @@ def schedule_item(change: Change, site: Site, objects: dict[str, Any]) -> NewsIt
     )
 
 
-def _parse(value: Any, kind: type) -> Any:
-    if value is None:
-        return None
-    return kind.fromisoformat(value)
-
-
 def describe_session_change(session: Session, before: dict, after: dict) -> str | None:
     """ "Spa-Francorchamps, Race 2 moved from Sun 2 July 14:00 to 15:30 CEST (13:30 UTC)"."""
-    label = session_label(session)
+    label = wording.session_label(session)
     zone_name = session.round.circuit.timezone
     old_status, new_status = before.get("status"), after.get("status")
     if old_status != new_status and new_status in {"cancelled", "postponed"}:
         return f"{label} {new_status}"
     old_date, new_date = (
-        _parse(before.get("local_date"), dt.date),
-        _parse(after.get("local_date"), dt.date),
+        decode_value(before.get("local_date"), dt.date),
+        decode_value(after.get("local_date"), dt.date),
     )
     old_time, new_time = (
-        _parse(before.get("local_time"), dt.time),
-        _parse(after.get("local_time"), dt.time),
+        decode_value(before.get("local_time"), dt.time),
+        decode_value(after.get("local_time"), dt.time),
     )
     reinstated = old_status in {"cancelled", "postponed"} and new_status == "scheduled"
     if (old_date, old_time) == (new_date, new_time):
@@ -319,7 +269,7 @@ def _span(start: dt.date, end: dt.date) -> str:
 
 def describe_round_change(round_: Round, before: dict, after: dict) -> str | None:
     """ "GT4 European Series 2023 round 3 moved from 29 June – 2 July 2023 to 6–9 July 2023"."""
-    label = f"{round_.championship.name} round {round_.number} ({round_label(round_)})"
+    label = f"{round_.championship.name} round {round_.number} ({wording.round_label(round_)})"
     old_status, new_status = before.get("status"), after.get("status")
     if old_status != new_status:
         if new_status in {"cancelled", "postponed"}:
@@ -330,8 +280,14 @@ def describe_round_change(round_: Round, before: dict, after: dict) -> str | Non
             return f"{label} reinstated"
     if before.get("circuit") != after.get("circuit"):
         return f"{label} moves to {round_.circuit.name}"
-    old = (_parse(before.get("start_date"), dt.date), _parse(before.get("end_date"), dt.date))
-    new = (_parse(after.get("start_date"), dt.date), _parse(after.get("end_date"), dt.date))
+    old = (
+        decode_value(before.get("start_date"), dt.date),
+        decode_value(before.get("end_date"), dt.date),
+    )
+    new = (
+        decode_value(after.get("start_date"), dt.date),
+        decode_value(after.get("end_date"), dt.date),
+    )
     if old != new and None not in old and None not in new:
         return f"{label} moved from {_span(*old)} to {_span(*new)}"
     return None
@@ -345,7 +301,7 @@ def schedule_objects(championships: Iterable[Championship]) -> dict[str, Any]:
     objects: dict[str, Any] = {}
     for championship in championships:
         for round_ in championship.rounds:
-            objects[f"{championship.slug}/{round_.number}"] = round_
+            objects[round_key(championship.slug, round_.number)] = round_
             for session in round_.sessions:
                 objects[session_key(championship.slug, round_.number, session.slug)] = session
     return objects

@@ -24,6 +24,7 @@ import urllib3
 from flask import Flask
 from sqlalchemy import select
 
+from ..domain import queries
 from ..domain.keys import session_key
 from ..domain.timing import session_time, utc_iso
 from ..publish import serving
@@ -31,7 +32,6 @@ from ..store.data_version import forget_data_version
 from ..store.engine import get_store, write_session
 from .models import Delivery, WebhookSubscription, WebSubSubscription
 from .outbound_http import Answer, UnsafeTarget, check_configured, send
-from .payloads import session_by_key
 from .queue import Outcome
 from .reminders import REMINDER_ROUND_STATUSES
 from .signing import sign_webhook, sign_websub, unseal
@@ -165,7 +165,7 @@ def _reminder_obsolete(app: Flask, body: dict[str, Any]) -> str | None:
     planned = body["data"]["session"]
     key = session_key(planned["championship"], planned["round"], planned["slug"])
     with get_store(app).sessions() as session:
-        found = session_by_key(session, key)
+        found = queries.session_by_key(session, key)
         if found is None:
             return "the session no longer exists"
         if found.status != "scheduled":

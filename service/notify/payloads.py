@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
-from ..domain.models import Article, Championship, Change, Round, Session
+from ..domain import queries
+from ..domain.change_values import decode_value
+from ..domain.models import Article, Change, Session
 from ..domain.timing import localize, utc_iso
 from ..representations import article_dict, circuit_dict, results_dict, session_dict
 
@@ -65,7 +67,7 @@ def times(
     }
     if local_date and local_time:
         naive = dt.datetime.combine(
-            dt.date.fromisoformat(local_date), dt.time.fromisoformat(local_time)
+            decode_value(local_date, dt.date), decode_value(local_time, dt.time)
         )
         start = localize(naive, zone)
         out.update(local_start=start.isoformat(), start_utc=utc_iso(start), time_tbc=False)
@@ -80,28 +82,8 @@ def changed_fields(change: Change) -> list[str]:
     return sorted(k for k in after if before.get(k) != after.get(k)) if change.before else []
 
 
-def session_by_key(session: OrmSession, key: str) -> Session | None:
-    """A session by its public key, ``championship/round/slug``, or None."""
-    slug, number, session_slug = key.split("/")
-    return session.scalar(
-        select(Session)
-        .join(Round)
-        .join(Championship)
-        .where(Championship.slug == slug, Round.number == int(number), Session.slug == session_slug)
-    )
-
-
-def _round_by_key(session: OrmSession, key: str) -> Round | None:
-    slug, number = key.split("/")
-    return session.scalar(
-        select(Round)
-        .join(Championship)
-        .where(Championship.slug == slug, Round.number == int(number))
-    )
-
-
 def _session_event(session: OrmSession, change: Change) -> Event | None:
-    found = session_by_key(session, change.key)
+    found = queries.session_by_key(session, change.key)
     if found is None:
         return None
     current = session_dict(found)
@@ -128,7 +110,7 @@ def _session_event(session: OrmSession, change: Change) -> Event | None:
 
 
 def _round_event(session: OrmSession, change: Change) -> Event | None:
-    found = _round_by_key(session, change.key)
+    found = queries.round_by_key(session, change.key)
     if found is None:
         return None
     data = {
@@ -151,7 +133,7 @@ def _round_event(session: OrmSession, change: Change) -> Event | None:
 
 
 def _results_event(session: OrmSession, change: Change) -> Event | None:
-    found = session_by_key(session, change.key)
+    found = queries.session_by_key(session, change.key)
     if found is None:
         return None
     kind = "results.published" if change.action == "published" else "results.corrected"

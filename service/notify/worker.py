@@ -25,6 +25,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from ..config import parse_bool
 from ..publish import publisher
@@ -169,6 +170,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--threads", type=int, default=None, help="Deliveries sent at once (default 8).")
 @click.option("--once", is_flag=True, help="Send what is due now, then exit.")
 def worker_command(threads: int | None, once: bool) -> None:

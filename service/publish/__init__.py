@@ -8,6 +8,7 @@ import os
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session as OrmSession
@@ -64,13 +65,16 @@ def ensure_published(app: Flask, worker_id: str) -> None:
     if published_with != publisher.fingerprint(app):
         publisher.publish_everything(app, worker_id)
     publisher.drain(app, worker_id)
+    publisher.sync_files(app)
 
 
 @click.command("publish")
+@with_appcontext
 def publish_command() -> None:
     """Render and store every feed (the release step); then exit."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     worker_id = f"release:{os.getpid()}"
     changed = publisher.publish_everything(app, worker_id)
     publisher.drain(app, worker_id)
+    publisher.sync_files(app)
     click.echo(f"Published every feed: {changed} changed.")

@@ -39,7 +39,7 @@ def write_atomically(path: Path, data: bytes, mtime: dt.datetime) -> None:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         os.chmod(temporary, 0o644)  # readable by the front's user
-        stamp = mtime.timestamp()
+        stamp = int(mtime.timestamp())  # HTTP dates have whole seconds
         os.utime(temporary, (stamp, stamp))
         os.replace(temporary, path)
     except BaseException:

@@ -19,7 +19,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 
-from ..domain.keys import split_session_key
+from ..domain.keys import split_round_key, split_session_key
 from ..domain.models import Change
 from ..store.engine import write_session
 from .models import PublishJob
@@ -37,7 +37,7 @@ def scopes_for_change(change: Change) -> set[str]:
         championship, number, _ = split_session_key(key)
         return {f"round:{championship}:{number}"}
     if entity == "round":
-        championship, _, number = key.partition("/")
+        championship, number = split_round_key(key)
         return {f"round:{championship}:{number}"}
     if entity in ("championship", "entry") and slug:
         return {f"championship:{slug}"}

@@ -27,8 +27,8 @@ from ..store.data_version import data_version
 from ..store.engine import get_store, write_session
 from . import jobs, stored
 from .feeds import CALENDAR, NEWS, NEWS_FORMATS, FeedSpec, spec_for_key
-from .files import write_feed_files
-from .rendering import Rendered, render_feed
+from .files import path_of, write_feed_files
+from .rendering import Rendered, Snapshot, render_feed
 
 log = logging.getLogger("gridfeed.publish")
 # The origin published for when no GRIDFEED_PUBLIC_BASE_URL is set and no request has named
@@ -179,9 +179,10 @@ def publish_specs(
             if parsed is not None:
                 wanted.setdefault(key, parsed)
         fragments = fragments_of(app)
+        snapshot = Snapshot(session)
         for key, (origin, spec) in wanted.items():
             made = render_feed(
-                session, spec, site_for(app, origin), hub_for(app, origin), fragments
+                snapshot, spec, site_for(app, origin), hub_for(app, origin), fragments
             )
             if made is not None:
                 rendered[key] = (spec, made)
@@ -229,6 +230,27 @@ def publish_everything(app: Flask, worker_id: str) -> int:
     return changed
 
 
+def sync_files(app: Flask) -> int:
+    """Write every stored feed whose file under PUBLISH_DIR is missing or outdated (a new
+    machine, a wiped directory); return how many were written."""
+    publish_dir = app.config["PUBLISH_DIR"]
+    if not publish_dir:
+        return 0
+    written = 0
+    with get_store(app).sessions() as session:
+        for key, size, last_modified in stored.file_facts(session):
+            path = path_of(publish_dir, key)
+            if path.exists():
+                stat = path.stat()
+                if stat.st_size == size and int(stat.st_mtime) == int(last_modified.timestamp()):
+                    continue
+            feed = stored.lookup(session, key)
+            if feed is not None:
+                write_feed_files(publish_dir, key, feed.body, feed.gzip_body, feed.last_modified)
+                written += 1
+    return written
+
+
 def publish_key(app: Flask, key: str) -> stored.StoredFeed | None:
     """Publish one feed now (a variant asked for the first time); None if it does not exist."""
     parsed = spec_for_key(key)
@@ -238,7 +260,7 @@ def publish_key(app: Flask, key: str) -> stored.StoredFeed | None:
     with get_store(app).sessions() as session:
         version = data_version(session)
         made = render_feed(
-            session, spec, site_for(app, origin), hub_for(app, origin), fragments_of(app)
+            Snapshot(session), spec, site_for(app, origin), hub_for(app, origin), fragments_of(app)
         )
     if made is None:
         return None

@@ -13,14 +13,13 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
 from ..calendars.facts import CalendarMeta
 from ..calendars.fragments import FragmentCache
 from ..calendars.render import last_modified, render_calendar
 from ..domain import queries
-from ..domain.models import Article, Championship, Change, Competitor, Round
+from ..domain.models import Article, Championship, Competitor, Round
 from ..domain.site import Site
 from ..news.entries import Scope, collect_items, feed_updated
 from ..news.formats import CONTENT_TYPES, FeedMeta
@@ -72,13 +71,56 @@ def purge_tags(championships: Sequence[str], competitor: str | None = None) -> l
     return tags
 
 
+class Snapshot:
+    """The store as one publish batch sees it: the championship graph and the articles are
+    loaded once, on first use, and shared by every feed the batch renders."""
+
+    def __init__(self, session: OrmSession) -> None:
+        self.session = session
+        self._championships: Sequence[Championship] | None = None
+        self._articles: Sequence[Article] | None = None
+
+    def championships(self) -> Sequence[Championship]:
+        """Every championship, with its whole graph loaded."""
+        if self._championships is None:
+            self._championships = queries.all_championships(self.session)
+        return self._championships
+
+    def championship(self, slug: str) -> Championship | None:
+        """One championship of the snapshot, or None."""
+        return next((c for c in self.championships() if c.slug == slug), None)
+
+    def competitor(self, slug: str) -> Competitor | None:
+        """A competitor (the same object the loaded graph holds), or None."""
+        return queries.competitor_by_slug(self.session, slug)
+
+    def championships_of(self, competitor: Competitor) -> list[Championship]:
+        """The championships ``competitor`` is entered in, in the usual order."""
+        return [
+            c
+            for c in self.championships()
+            if any(link.competitor_id == competitor.id for e in c.entries for link in e.drivers)
+        ]
+
+    def articles(self, championship: str | None, competitor: str | None) -> list[Article]:
+        """Published articles, newest first, about ``championship`` or ``competitor``."""
+        if self._articles is None:
+            self._articles = queries.published_articles(self.session)
+        return [
+            a
+            for a in self._articles
+            if (championship is None or championship in a.championships)
+            and (competitor is None or competitor in a.competitors)
+        ]
+
+
 def render_feed(
-    session: OrmSession, spec: FeedSpec, site: Site, hub: str | None, fragments: FragmentCache
+    snapshot: Snapshot, spec: FeedSpec, site: Site, hub: str | None, fragments: FragmentCache
 ) -> Rendered | None:
     """The feed ``spec`` on ``site`` as it is now; None when its slug or round is unknown."""
     if spec.family == CALENDAR:
-        return _calendar(session, spec, site, fragments)
-    return _news(session, spec, site, hub)
+        return _calendar(snapshot, spec, site, fragments)
+    return _news(snapshot, spec, site, hub)
 
 
 # -- calendars ----------------------------------------------------------------------------
@@ -86,9 +128,9 @@ def render_feed(
 Loaded = tuple[CalendarMeta, Sequence[Round], Competitor | None]
 
 
-def _load_calendar(session: OrmSession, spec: FeedSpec, url: str) -> Loaded | None:
+def _load_calendar(snapshot: Snapshot, spec: FeedSpec, url: str) -> Loaded | None:
     if spec.kind == "all":
-        championships = queries.all_championships(session)
+        championships = snapshot.championships()
         meta = CalendarMeta(
             "gridfeed: all championships",
             "Every round and session of every championship on gridfeed, in each circuit's time.",
@@ -97,16 +139,16 @@ def _load_calendar(session: OrmSession, spec: FeedSpec, url: str) -> Loaded | No
         return meta, [r for c in championships for r in c.rounds], None
     assert spec.slug is not None
     if spec.kind == "championship":
-        found = queries.championship_by_slug(session, spec.slug)
+        found = snapshot.championship(spec.slug)
         if found is None:
             return None
         description = f"Every round and session of the {found.name}, in each circuit's time."
         return CalendarMeta(found.name, description, url), found.rounds, None
     if spec.kind == "competitor":
-        competitor = queries.competitor_by_slug(session, spec.slug)
+        competitor = snapshot.competitor(spec.slug)
         if competitor is None:
             return None
-        championships = queries.championships_of(session, competitor)
+        championships = snapshot.championships_of(competitor)
         description = (
             f"Every round and session of the championships {competitor.name} is entered in, "
             "with their results first."
@@ -114,7 +156,10 @@ def _load_calendar(session: OrmSession, spec: FeedSpec, url: str) -> Loaded | No
         rounds = [r for c in championships for r in c.rounds]
         return CalendarMeta(competitor.name, description, url), rounds, competitor
     assert spec.number is not None
-    round_ = queries.round_by_number(session, spec.slug, spec.number)
+    championship = snapshot.championship(spec.slug)
+    round_ = None
+    if championship is not None:
+        round_ = next((r for r in championship.rounds if r.number == spec.number), None)
     if round_ is None:
         return None
     name = f"{round_.championship.name}: round {spec.number}, {round_.display_name}"
@@ -122,9 +167,10 @@ def _load_calendar(session: OrmSession, spec: FeedSpec, url: str) -> Loaded | No
 
 
 def _calendar(
-    session: OrmSession, spec: FeedSpec, site: Site, fragments: FragmentCache
+    snapshot: Snapshot, spec: FeedSpec, site: Site, fragments: FragmentCache
 ) -> Rendered | None:
-    loaded = _load_calendar(session, spec, spec.key(site.base_url))
+    session = snapshot.session
+    loaded = _load_calendar(snapshot, spec, spec.key(site.base_url))
     if loaded is None:
         return None
     meta, rounds, competitor = loaded
@@ -140,79 +186,41 @@ def _calendar(
 # -- news ---------------------------------------------------------------------------------
 
 
-def schedule_changes(
-    session: OrmSession, championships: Sequence[Championship], limit: int
-) -> list[Change]:
-    """The change-record entries a news feed shows: corrections, then the latest schedule
-    changes of ``championships``."""
-    slugs = [c.slug for c in championships]
-    schedule = session.scalars(
-        select(Change)
-        .where(
-            Change.championship.in_(slugs),
-            Change.entity.in_(["session", "round"]),
-            Change.action == "updated",
-        )
-        .order_by(Change.id.desc())
-        .limit(limit)
-    ).all()
-    corrections = session.scalars(
-        select(Change)
-        .where(
-            Change.championship.in_(slugs), Change.entity == "results", Change.action == "corrected"
-        )
-        .order_by(Change.id)
-    ).all()
-    return [*corrections, *schedule]
-
-
-def published_articles(
-    session: OrmSession, championship: str | None, competitor: str | None
-) -> Sequence[Article]:
-    """Published articles, newest first, about ``championship`` or ``competitor`` if given."""
-    # JSON list columns are filtered in Python: portable across SQLite and PostgreSQL.
-    articles = session.scalars(
-        select(Article).where(Article.status == "published").order_by(Article.published_at.desc())
-    ).all()
-    return [
-        a
-        for a in articles
-        if (championship is None or championship in a.championships)
-        and (competitor is None or competitor in a.competitors)
-    ]
-
-
-def _news(session: OrmSession, spec: FeedSpec, site: Site, hub: str | None) -> Rendered | None:
+def _news(snapshot: Snapshot, spec: FeedSpec, site: Site, hub: str | None) -> Rendered | None:
+    session = snapshot.session
     competitor: Competitor | None = None
     slug = spec.slug
     if spec.kind == "all":
-        championships = queries.all_championships(session)
+        championships = list(snapshot.championships())
         scope, title, home = Scope(), "gridfeed: all news", site.url("/")
-        articles = published_articles(session, None, None)
+        articles = snapshot.articles(None, None)
     elif spec.kind == "championship":
         assert slug is not None
-        championship = queries.championship_by_slug(session, slug)
+        championship = snapshot.championship(slug)
         if championship is None:
             return None
         championships = [championship]
         scope = Scope(championships=frozenset([slug]))
         title, home = f"{championship.name}: news and results", site.url(f"/championships/{slug}")
-        articles = published_articles(session, slug, None)
+        articles = snapshot.articles(slug, None)
     else:
         assert slug is not None
-        competitor = queries.competitor_by_slug(session, slug)
+        competitor = snapshot.competitor(slug)
         if competitor is None:
             return None
-        championships = queries.championships_of(session, competitor)
+        championships = snapshot.championships_of(competitor)
         scope = Scope(championships=frozenset(c.slug for c in championships), competitor=slug)
         title, home = f"{competitor.name}: news and results", site.url(f"/competitors/{slug}")
-        articles = published_articles(session, None, slug)
+        articles = snapshot.articles(None, slug)
     items = collect_items(
         site=site,
         scope=scope,
         championships=championships,
         articles=articles,
-        changes=schedule_changes(session, championships, spec.limit),
+        changes=[
+            *queries.results_corrections(session, [c.slug for c in championships]),
+            *queries.schedule_changes(session, [c.slug for c in championships], spec.limit),
+        ],
         competitor=competitor,
         limit=spec.limit,
     )

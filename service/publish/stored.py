@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from .feeds import CALENDAR, FeedSpec
@@ -63,6 +63,14 @@ def keys_in_scopes(session: OrmSession, scopes: Iterable[str]) -> Sequence[str]:
     if not wanted:
         return []
     return session.scalars(select(PublishedFeed.key).where(PublishedFeed.scope.in_(wanted))).all()
+
+
+def file_facts(session: OrmSession) -> list[tuple[str, int, dt.datetime]]:
+    """``(key, size of the body, last modified)`` of every stored feed, without the bodies."""
+    rows = session.execute(
+        select(PublishedFeed.key, func.length(PublishedFeed.body), PublishedFeed.last_modified)
+    ).all()
+    return [(key, size, modified) for key, size, modified in rows]
 
 
 def origins(session: OrmSession) -> list[str]:

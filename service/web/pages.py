@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import selectinload
 
 from ..domain import queries
-from ..domain.models import Article, Championship, Competitor, Round
 from ..domain.timing import describe_local, session_time
-from ..news.entries import result_line_text, results_table
+from ..domain.wording import result_line_text
+from ..news.entries import results_table
 from ..news.markup import markdown_to_html
 from ..publish.stored import publish_version
 from ..store.data_version import data_version
@@ -24,12 +22,8 @@ bp = Blueprint("pages", __name__)
 def home() -> str:
     """Championships with their rounds, competitors, and every feed URL."""
     session = read_session()
-    championships = session.scalars(
-        select(Championship)
-        .options(selectinload(Championship.rounds).selectinload(Round.circuit))
-        .order_by(Championship.season.desc(), Championship.name)
-    ).all()
-    competitors = session.scalars(select(Competitor).order_by(Competitor.name)).all()
+    championships = queries.championships_with_rounds(session)
+    competitors = queries.all_competitors(session)
     return render_template(
         "home.html",
         championships=championships,
@@ -83,7 +77,7 @@ def competitor(slug: str) -> str:
 @bp.get("/news/<slug>")
 def article(slug: str) -> str:
     """One published article, its Markdown rendered and sanitised."""
-    found = read_session().scalar(select(Article).where(Article.slug == slug))
+    found = queries.article_by_slug(read_session(), slug)
     if found is None or found.status != "published":
         abort(404, description=f"no published article {slug!r}")
     return _page("article.html", article=found, body_html=markdown_to_html(found.body_markdown))
