@@ -58,6 +58,7 @@ FEEDS = {"calendar": "/calendar.ics", "atom": "/news.atom"}
 # The public origin of every run (GRIDFEED_PUBLIC_BASE_URL): fixed, not the front's loopback
 # port, so the published feeds (database and files) can be cached between runs.
 ORIGIN = "http://bench.gridfeed.example"
+PARTS = ("static", "readers", "propagation", "change", "rss")
 # Server logs of the last run (gunicorn's access and error log): where a 5xx is explained.
 LOGS = CACHE.parent / "results" / "serving-logs"
 ICAL_GENERATOR = "ical-generator@8"
@@ -141,6 +142,24 @@ def run_nginx(conf: Path, port: int) -> Iterator[str]:
         yield url
     finally:
         stop(process)
+
+
+@contextmanager
+def flask_worker(env: dict[str, str]) -> Iterator[subprocess.Popen]:
+    """The Procfile's worker process."""
+    log = open(LOGS / "worker.log", "wb")  # noqa: SIM115 (closed below)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "service", "worker"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield process
+    finally:
+        stop(process)
+        log.close()
 
 
 def anchor_nginx_conf(target: Path, port: int, root: Path) -> Path:
@@ -601,6 +620,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--x16", action="store_true", help="also the x16 data set (long)")
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=None, help="per wrk run")
+    parser.add_argument(
+        "--publisher",
+        choices=("web", "worker"),
+        default="web",
+        help="who publishes after a write: the web process (SQLite's embedded default) or a "
+        "`flask worker` process (the Procfile's shape)",
+    )
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help=f"comma-separated, any of {', '.join(PARTS)} (default: all)",
+    )
     return parser.parse_args()
 
 
@@ -619,6 +650,9 @@ def run_scale(scale: int, args: argparse.Namespace, work: Path) -> None:
     anchor_dir = work / "anchor"
     anchor_dir.mkdir()
     with ExitStack() as stack:
+        if args.publisher == "worker":  # the Procfile's shape: a worker process publishes
+            env = {**env, "GRIDFEED_PUBLISH_IN_PROCESS": "0"}
+            stack.enter_context(flask_worker(env))
         app = stack.enter_context(procfile_gunicorn(None, env, ROOT))
         conf = render_nginx_conf(
             work / "front", listen=front_port, upstreams=[free_port_of(app)],
@@ -641,63 +675,84 @@ def run_scale(scale: int, args: argparse.Namespace, work: Path) -> None:
         etags = check_same_bytes(targets, bodies)
         sessions = bodies[FEEDS["calendar"]].count(b"BEGIN:VEVENT")
         print(f"\n## x{scale}: {sessions:,} events in `/calendar.ics`\n")
-        print(f"Release step: {release}\n")
+        print(f"Release step: {release}; publishing after writes: {args.publisher} process\n")
         sizes = {
             p: (len(b), (anchor_dir / (p.lstrip("/") + ".gz")).stat().st_size)
             for p, b in bodies.items()
         }
-        report_static(static_figures(targets, etags, repeats, seconds), sizes)
-
+        parts = set(args.parts.split(","))
+        if "static" in parts:
+            report_static(static_figures(targets, etags, repeats, seconds), sizes)
         token = flask_cli(env, "tokens", "create", "bench").strip().splitlines()[-1]
-        print("### Readers while one session changes every 0.5 s (gzip 200s of /calendar.ics)\n")
-        row("readers via", "req/s, no writes", "req/s, writes", "ratio", "p99 s, no writes",
-            "p99 s, writes", "p99 ratio", "writes done")  # fmt: skip
-        row(*["---"] * 8)
-        for name, url in (("gunicorn", app), ("front", front)):
-            readers = reader_figures(url, token, repeats, max(seconds, 2))
-            row(
-                name,
-                spread(readers["quiet rate"]),
-                spread(readers["busy rate"]),
-                ratio(readers["busy rate"], readers["quiet rate"]),
-                spread(readers["quiet p99"], 3),
-                spread(readers["busy p99"], 3),
-                ratio(readers["busy p99"], readers["quiet p99"]),
-                f"{spread(readers['writes'])}, failed: {sum(readers['failed writes']):.0f}",
+        if "readers" in parts:
+            readers_table(app, front, token, repeats, max(seconds, 2))
+        if "propagation" in parts:
+            propagation_report([app, front], token, 5 if args.quick else 30)
+        if "change" in parts:
+            change_report(app, token, db, work, published, args.quick)
+        if "rss" in parts:
+            many = 50 if args.quick else 1000
+            rss = worker_rss_figures(env, published, many)
+            print(
+                f"### Worker RSS\n\nafter 10 writes {rss[10]:.1f} MB, after {many} writes "
+                f"{rss[many]:.1f} MB: **{rss[many] / rss[10]:.2f}×**\n"
             )
 
-        delays = propagation_figures([app, front], token, 5 if args.quick else 30)
-        p95 = statistics.quantiles(delays, n=20)[-1]
-        print(
-            f"\n### Write returned → every web process and the front serve the new bytes\n\n"
-            f"p95 {p95:.3f} s, median {statistics.median(delays):.3f} s, max {max(delays):.3f} s "
-            f"over {len(delays)} writes\n"
+
+def readers_table(app: str, front: str, token: str, repeats: int, seconds: float) -> None:
+    """Readers with and without a writer, straight from gunicorn and via the front."""
+    print("### Readers while one session changes every 0.5 s (gzip 200s of /calendar.ics)\n")
+    row("readers via", "req/s, no writes", "req/s, writes", "ratio", "p99 s, no writes",
+        "p99 s, writes", "p99 ratio", "writes done")  # fmt: skip
+    row(*["---"] * 8)
+    for name, url in (("gunicorn", app), ("front", front)):
+        readers = reader_figures(url, token, repeats, seconds)
+        row(
+            name,
+            spread(readers["quiet rate"]),
+            spread(readers["busy rate"]),
+            ratio(readers["busy rate"], readers["quiet rate"]),
+            spread(readers["quiet p99"], 3),
+            spread(readers["busy p99"], 3),
+            ratio(readers["busy p99"], readers["quiet p99"]),
+            f"{spread(readers['writes'])}, failed: {sum(readers['failed writes']):.0f}",
         )
 
-        anchor = ical_generator_figures(db, work, 3 if args.quick else 7)
-        print("### One-session change → published /calendar.ics vs ical-generator full build\n")
-        changes = []
-        if (published / FEEDS["calendar"].lstrip("/")).exists():
-            changes = published_change_figures(app, token, published, 3 if args.quick else 15)
-            print(f"gridfeed, PATCH sent → file replaced: {spread(changes, 3)} s")
-        else:
-            print(f"gridfeed published no file under {published}: not measured")
-        if isinstance(anchor, str):
-            print(f"\n{anchor}\n")
-        elif not changes:
-            print(f"\nical-generator full build: {spread(anchor['times'], 3)} s\n")
-        else:
-            print(
-                f"\nical-generator full build ({anchor['size']:,} characters, "
-                f"{len(anchor['times'])} builds): {spread(anchor['times'], 3)} s; "
-                f"ratio {ratio(changes, [statistics.median(anchor['times'])] * len(changes))}\n"
-            )
 
-        many = 50 if args.quick else 1000
-        rss = worker_rss_figures(env, published, many)
+def propagation_report(urls: list[str], token: str, writes: int) -> None:
+    """p95 of write returned → every web process and the front serve the new bytes."""
+    delays = propagation_figures(urls, token, writes)
+    p95 = (
+        statistics.quantiles(delays, n=20, method="inclusive")[-1]
+        if len(delays) > 1
+        else max(delays)
+    )
+    print(
+        f"\n### Write returned → every web process and the front serve the new bytes\n\n"
+        f"p95 {p95:.3f} s, median {statistics.median(delays):.3f} s, max {max(delays):.3f} s "
+        f"over {len(delays)} writes\n"
+    )
+
+
+def change_report(app: str, token: str, db: Path, work: Path, published: Path, quick: bool) -> None:
+    """One-session change to published bytes against ical-generator's full build."""
+    anchor = ical_generator_figures(db, work, 3 if quick else 7)
+    print("### One-session change → published /calendar.ics vs ical-generator full build\n")
+    changes = []
+    if (published / FEEDS["calendar"].lstrip("/")).exists():
+        changes = published_change_figures(app, token, published, 3 if quick else 15)
+        print(f"gridfeed, PATCH sent → file replaced: {spread(changes, 3)} s")
+    else:
+        print(f"gridfeed published no file under {published}: not measured")
+    if isinstance(anchor, str):
+        print(f"\n{anchor}\n")
+    elif not changes:
+        print(f"\nical-generator full build: {spread(anchor['times'], 3)} s\n")
+    else:
         print(
-            f"### Worker RSS\n\nafter 10 writes {rss[10]:.1f} MB, after {many} writes "
-            f"{rss[many]:.1f} MB: **{rss[many] / rss[10]:.2f}×**\n"
+            f"\nical-generator full build ({anchor['size']:,} characters, "
+            f"{len(anchor['times'])} builds): {spread(anchor['times'], 3)} s; "
+            f"ratio {ratio(changes, [statistics.median(anchor['times'])] * len(changes))}\n"
         )
 
 
