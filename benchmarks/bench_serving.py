@@ -31,6 +31,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import statistics
 import string
@@ -459,9 +460,10 @@ def rss_of(pid: int) -> float:
 
 
 def worker_rss_figures(env: dict[str, str], published: Path, many: int) -> dict[int, float]:
-    """RSS of the Procfile's worker after 10 writes and after ``many``: the writes come from
-    this process with in-process publishing off, so the worker is the only publisher; each
-    write is published (its file replaced) before the next."""
+    """RSS of the Procfile's worker after 10 writes and after ``many``. The writes come from
+    this process with in-process publishing off, so the worker is the only publisher; they
+    come in bursts of 10, each burst published (one publication, a new version of every
+    affected feed) before the next."""
     from service import create_app
     from service.writes import write
 
@@ -474,28 +476,20 @@ def worker_rss_figures(env: dict[str, str], published: Path, many: int) -> dict[
             "RUN_WORKER_IN_PROCESS": "0",
         }
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "service", "worker"],
-        cwd=ROOT,
-        env={**os.environ, **quiet_env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     file = published / "championships" / SERIES / "calendar.ics"
     figures = {}
-    try:
-        for step in range(many):
+    with flask_worker(quiet_env) as process:
+        for burst in range(many // 10):
             before = file.read_bytes()
-            move_in_process(app, write, step)
-            deadline = time.monotonic() + 120
+            for step in range(burst * 10, burst * 10 + 10):
+                move_in_process(app, write, step)
+            deadline = time.monotonic() + 300
             while file.read_bytes() == before:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("the worker did not publish within 120 s")
-                time.sleep(0.005)
-            if step + 1 in (10, many):
-                figures[step + 1] = rss_of(process.pid)
-    finally:
-        stop(process)
+                    raise RuntimeError("the worker did not publish within 300 s")
+                time.sleep(0.01)
+            if (burst + 1) * 10 in (10, many):
+                figures[(burst + 1) * 10] = rss_of(process.pid)
     return figures
 
 
@@ -691,7 +685,7 @@ def run_scale(scale: int, args: argparse.Namespace, work: Path) -> None:
         if "change" in parts:
             change_report(app, token, db, work, published, args.quick)
         if "rss" in parts:
-            many = 50 if args.quick else 1000
+            many = 100 if args.quick else 1000
             rss = worker_rss_figures(env, published, many)
             print(
                 f"### Worker RSS\n\nafter 10 writes {rss[10]:.1f} MB, after {many} writes "
@@ -762,6 +756,8 @@ def free_port_of(url: str) -> int:
 
 def main() -> None:
     args = parse_args()
+    # Stopped with SIGTERM: unwind, so every server this script started is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     for tool in ("wrk", "nginx"):
         if not (shutil.which(tool) or Path(f"/usr/sbin/{tool}").exists()):
             raise SystemExit(f"{tool} is needed: apt-get install -y {tool}")
