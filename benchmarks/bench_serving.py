@@ -492,8 +492,7 @@ def worker_rss_figures(env: dict[str, str], published: Path, many: int) -> dict[
                 if time.monotonic() > deadline:
                     raise RuntimeError("the worker did not publish within 300 s")
                 time.sleep(0.01)
-            if (burst + 1) * 10 in (10, many):
-                figures[(burst + 1) * 10] = rss_of(process.pid)
+            figures[(burst + 1) * 10] = rss_of(process.pid)
     return figures
 
 
@@ -691,10 +690,11 @@ def run_scale(scale: int, args: argparse.Namespace, work: Path) -> None:
     if "rss" in parts:  # after the servers stopped: the worker must be the only publisher
         many = 100 if args.quick else 1000
         rss = worker_rss_figures(env, published, many)
+        series = ", ".join(f"{writes}: {mb:.0f}" for writes, mb in rss.items())
         print(
             f"### Worker RSS\n\nafter 10 writes {rss[10]:.1f} MB, after {many} writes "
             f"{rss[many]:.1f} MB: **{rss[many] / rss[10]:.2f}×** (writes in bursts of 10, "
-            "each burst published before the next)\n"
+            f"each burst published before the next; MB after each burst: {series})\n"
         )
 
 
