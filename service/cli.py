@@ -9,12 +9,16 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from .domain import queries
+from .ingest.classification import SheetError, import_file
 from .ingest.importer import ImportFailed, export_dir, import_paths, validate_paths
 from .store.engine import get_store
 from .store.migrate import upgrade
+from .writes import WriteError, write
 
 data_cli = AppGroup("data", help="Validate, import and export the data files.")
 db_cli = AppGroup("db", help="Database schema commands.")
+results_cli = AppGroup("results", help="Publish results from timing sheets.")
 
 _PATHS = click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=False, path_type=Path)
@@ -63,6 +67,80 @@ def export_command(directory: Path) -> None:
     click.echo(f"Wrote {len(written)} file(s) to {directory}.")
 
 
+@data_cli.command("new-season")
+@click.argument("slug")
+@click.option("--season", type=int, required=True, help="The new season, e.g. 2024.")
+@click.option("--slug", "new_slug", help="The new slug (default: SLUG with the season replaced).")
+@click.option("--name", help="The new name (default: the name with the season replaced).")
+@click.option("--actor", default="cli", show_default=True, help="Recorded as the author.")
+def new_season_command(
+    slug: str, season: int, new_slug: str | None, name: str | None, actor: str
+) -> None:
+    """Copy championship SLUG as next season: entries and rounds, provisional, no results."""
+    try:
+        with write(current_app, actor=f"cli:{actor}") as writer:
+            source = queries.championship_by_slug(writer.session, slug)
+            if source is None:
+                raise click.ClickException(f"no championship {slug!r}")
+            target = new_slug or slug.replace(str(source.season), str(season))
+            if target == slug:
+                raise click.ClickException("give --slug: SLUG does not contain its season")
+            created = writer.copy_championship(source, target, season, name)
+            summary = f"{created.slug}: {len(source.entries)} entries, {len(source.rounds)} rounds"
+    except WriteError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {summary} (provisional; set the dates and times).")
+    click.echo(f"Calendar: /championships/{target}/calendar.ics")
+
+
+@results_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--championship", required=True, help="Championship slug.")
+@click.option("--round", "round_number", type=int, required=True, help="Round number.")
+@click.option("--session", "session_slug", required=True, help="Session slug, e.g. race-1.")
+@click.option("--dry-run", is_flag=True, help="Show the diff against what is published.")
+@click.option("--create-entries", is_flag=True, help="Create entries for unmatched lines.")
+@click.option("--actor", default="cli", show_default=True, help="Recorded as the author.")
+def results_import_command(
+    file: Path,
+    championship: str,
+    round_number: int,
+    session_slug: str,
+    dry_run: bool,
+    create_entries: bool,
+    actor: str,
+) -> None:
+    """Publish a session's results from a classification sheet (CSV with a header row)."""
+    try:
+        report = import_file(
+            current_app,
+            file.read_bytes(),
+            championship,
+            round_number,
+            session_slug,
+            dry_run=dry_run,
+            create_entries=create_entries,
+            actor=f"import:{actor}",
+        )
+    except SheetError as exc:
+        for field, message in exc.problems:
+            click.echo(f"{file}: {field}: {message}", err=True)
+        click.echo("Nothing was imported.", err=True)
+        sys.exit(1)
+    except (LookupError, WriteError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in report.diff:
+        click.echo(line)
+    for slug in report.created:
+        click.echo(f"created entry {slug}")
+    if dry_run:
+        click.echo(f"Dry run: {len(report.diff)} line(s) would change; nothing was written.")
+    elif report.changed:
+        click.echo(f"Imported: {len(report.diff)} line(s) changed.")
+    else:
+        click.echo("Nothing changed: the published results already match the sheet.")
+
+
 @db_cli.command("upgrade")
 def upgrade_command() -> None:
     """Apply database migrations (the Procfile's release step)."""
@@ -74,3 +152,4 @@ def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(data_cli)
     app.cli.add_command(db_cli)
+    app.cli.add_command(results_cli)

@@ -12,7 +12,11 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from .api.problems import problem
 from .api.tokens import AuthError
 from .api.writing import NotFoundError
-from .writes import WriteError
+from .domain.queries import redirect_target
+from .ingest.classification import SheetError
+from .store.engine import read_session
+from .web.site import base_url
+from .writes import InUseError, WriteError
 
 FEED_SUFFIXES = (".ics", ".rss", ".atom", ".json", ".xml")
 
@@ -85,12 +89,65 @@ def _handle_write_error(exc: WriteError) -> Response:
     )
 
 
+def _handle_sheet_error(exc: SheetError) -> Response:
+    return problem(
+        422,
+        "Unprocessable Content",
+        "; ".join(f"{f}: {m}" for f, m in exc.problems),
+        errors=exc.errors,
+    )
+
+
+def _handle_in_use(exc: InUseError) -> Response:
+    return problem(
+        409,
+        "Conflict",
+        f"{exc.message}; remove those references first",
+        errors=[{"field": exc.what, "message": f"referred to by {ref}"} for ref in exc.refs],
+    )
+
+
+# The URL prefixes whose first slug names an entity that can change its slug.
+REDIRECTABLE = {
+    "competitors": "competitor",
+    "circuits": "circuit",
+    "teams": "team",
+}
+
+
+def moved_to() -> str | None:
+    """For a 404 on an old slug that moved, the same URL with the new slug; else None."""
+    if request.method not in {"GET", "HEAD"} or not request.view_args:
+        return None
+    slug = request.view_args.get("slug")
+    parts = request.path.removeprefix("/api/v1").split("/")
+    if not isinstance(slug, str) or len(parts) < 3 or parts[2] != slug:
+        return None
+    entity = REDIRECTABLE.get(parts[1])
+    target = redirect_target(read_session(), entity, slug) if entity else None
+    if target is None:
+        return None
+    prefix = "/api/v1" if request.path.startswith("/api/v1/") else ""
+    parts[2] = target
+    query = request.query_string.decode("latin-1")
+    # Absolute, from the public base URL: some calendar apps mishandle a relative Location.
+    return base_url() + prefix + "/".join(parts) + (f"?{query}" if query else "")
+
+
 def _handle_not_found(exc: NotFoundError) -> Response:
     return problem(404, "Not Found", exc.message)
 
 
 def _handle_http(exc: HTTPException) -> Response:
     status = exc.code or 500
+    if status == 404 and (location := moved_to()):
+        # Old subscriptions keep working: an old slug answers 301 to the new one for good.
+        response = Response(
+            f"Moved to {location}\n", status=301, content_type="text/plain; charset=utf-8"
+        )
+        response.headers["Location"] = location
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
     detail = exc.description or exc.name
     if wants_problem_json():
         response = _api_problem(exc)
@@ -123,5 +180,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(AuthError, _handle_auth)
     app.register_error_handler(WriteError, _handle_write_error)
+    app.register_error_handler(SheetError, _handle_sheet_error)
+    app.register_error_handler(InUseError, _handle_in_use)
     app.register_error_handler(NotFoundError, _handle_not_found)
     app.register_error_handler(Exception, _handle_unexpected)

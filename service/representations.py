@@ -9,7 +9,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .domain.models import Article, Championship, Circuit, Competitor, Entry, Result, Round, Session
+from .domain.models import (
+    Article,
+    Championship,
+    Circuit,
+    Competitor,
+    Entry,
+    Result,
+    Round,
+    Session,
+    Team,
+)
+from .domain.timesheet import format_gap, format_time
 from .domain.timing import session_time, utc_iso
 
 
@@ -28,6 +39,18 @@ def circuit_dict(circuit: Circuit) -> dict[str, Any]:
         "timezone": circuit.timezone,
         "latitude": circuit.latitude,
         "longitude": circuit.longitude,
+        "length_m": circuit.length_m,
+        "url": f"/api/v1/circuits/{circuit.slug}",
+    }
+
+
+def team_dict(team: Team) -> dict[str, Any]:
+    """A team."""
+    return {
+        "slug": team.slug,
+        "name": team.name,
+        "country": team.country_code,
+        "url": f"/api/v1/teams/{team.slug}",
     }
 
 
@@ -104,6 +127,12 @@ def result_line_dict(result: Result) -> dict[str, Any]:
         "outcome": result.outcome,
         "class_position": result.class_position,
         "note": result.note,
+        "number": result.entry.number,
+        "class": result.entry.car_class,
+        "laps": result.laps,
+        "total_time": format_time(result.total_time_ms),
+        "gap": format_gap(result.gap_ms, result.gap_laps),
+        "best_lap": format_time(result.best_lap_ms),
     }
 
 
@@ -130,6 +159,7 @@ def entry_dict(entry: Entry) -> dict[str, Any]:
         "number": entry.number,
         "class": entry.car_class,
         "drivers": [c.slug for c in entry.competitors],
+        "url": f"/api/v1/championships/{entry.championship.slug}/entries/{entry.slug}",
     }
 
 

@@ -45,9 +45,12 @@ from .domain.models import (
     Result,
     Round,
     Session,
+    SlugRedirect,
     Team,
 )
+from .domain.timesheet import derive_class_positions
 from .notify.enqueue import enqueue_for_changes
+from .notify.models import WebhookSubscription
 from .publish.jobs import request_publish, scopes_for_changes
 from .store.data_version import DataState, forget_data_version
 from .store.engine import write_session
@@ -65,6 +68,22 @@ class WriteError(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class InUseError(Exception):
+    """A deletion refused because other objects still refer to the object (409)."""
+
+    def __init__(self, what: str, refs: list[str]) -> None:
+        shown = ", ".join(refs[:20]) + (f" and {len(refs) - 20} more" if len(refs) > 20 else "")
+        super().__init__(f"{what} is still referred to by {shown}")
+        self.what = what
+        self.refs = refs
+        self.message = str(self)
+
+
+# Timing-sheet fields of a result line, kept in the change record only when given, so that
+# classifications without them record exactly what they always did.
+RESULT_TIMING_FIELDS = ("laps", "total_time_ms", "gap_ms", "gap_laps", "best_lap_ms")
 
 
 def utc_now() -> dt.datetime:
@@ -415,6 +434,8 @@ class Writer:
             raise WriteError("status", f"must be one of {', '.join(RESULTS_STATUSES)}")
         championship = session.round.championship
         self._check_result_lines(championship, lines)
+        derived = derive_class_positions(lines, (line["entry"].car_class for line in lines))
+        lines = [{**line, "class_position": cp} for line, cp in zip(lines, derived, strict=True)]
         new_lines = [_result_snapshot(line) for line in lines]
         old_lines = [_result_snapshot(_result_fields(r)) for r in session.results]
         old_status = session.results_status
@@ -437,6 +458,7 @@ class Writer:
                     outcome=line.get("outcome", "classified"),
                     class_position=line.get("class_position"),
                     note=line.get("note"),
+                    **{name: line.get(name) for name in RESULT_TIMING_FIELDS},
                 )
                 for line in lines
             )
@@ -519,10 +541,189 @@ class Writer:
     def _stamp_article(self, article: Article) -> None:
         article.updated_at = self.now
 
+    # -- slugs, deletions and new seasons ------------------------------------------------
+
+    def change_slug(self, entity: str, obj: Circuit | Team | Competitor, new_slug: str) -> None:
+        """Give a circuit, team or competitor a new slug; the old one redirects for good.
+
+        References kept by slug (articles, webhook filters, earlier redirects) follow it.
+        """
+        _require(rules.check_slug(new_slug), "slug")
+        old_slug = obj.slug
+        if old_slug == new_slug:
+            return
+        if self._by_slug(type(obj), new_slug) is not None:
+            raise WriteError("slug", f"{entity} {new_slug!r} already exists")
+        obj.slug = new_slug
+        redirects = self.session.scalars(
+            select(SlugRedirect).where(SlugRedirect.entity == entity)
+        ).all()
+        for redirect in redirects:
+            if redirect.new_slug == old_slug:
+                redirect.new_slug = new_slug  # chains collapse: every old slug goes straight
+        for redirect in redirects:
+            if redirect.old_slug == new_slug:
+                self.session.delete(redirect)  # the slug is back in use by its object
+        self.session.add(
+            SlugRedirect(entity=entity, old_slug=old_slug, new_slug=new_slug, at=self.now)
+        )
+        if entity == "competitor":
+            for article in self.session.scalars(select(Article)):
+                if old_slug in (article.competitors or []):
+                    article.competitors = [
+                        new_slug if c == old_slug else c for c in article.competitors
+                    ]
+            for sub in self.session.scalars(
+                select(WebhookSubscription).where(WebhookSubscription.competitor == old_slug)
+            ):
+                sub.competitor = new_slug
+        self.session.flush()
+        self.record(
+            entity,
+            f"{entity}s/{old_slug}",
+            "slug changed",
+            {"slug": old_slug},
+            {"slug": new_slug, "redirect": f"{old_slug} -> {new_slug}"},
+        )
+
+    def delete(self, entity: str, obj: Circuit | Team | Competitor | Entry) -> None:
+        """Delete an object nothing refers to; otherwise raise InUseError naming the referrers."""
+        refs = self._references(entity, obj)
+        if refs:
+            raise InUseError(f"{entity} {obj.slug!r}", refs)
+        if isinstance(obj, Entry):
+            key = f"{obj.championship.slug}/entries/{obj.slug}"
+            championship: str | None = obj.championship.slug
+            before = {
+                "team": obj.team.slug if obj.team else None,
+                "car": obj.car,
+                "number": obj.number,
+                "car_class": obj.car_class,
+                "drivers": [c.slug for c in obj.competitors],
+            }
+        else:
+            key, championship = f"{entity}s/{obj.slug}", None
+            before = {"slug": obj.slug, "name": obj.name}
+        if not isinstance(obj, Entry):
+            # Old slugs that led here would now lead nowhere: they become plain 404s.
+            for redirect in self.session.scalars(
+                select(SlugRedirect).where(
+                    SlugRedirect.entity == entity, SlugRedirect.new_slug == obj.slug
+                )
+            ):
+                self.session.delete(redirect)
+        self.session.delete(obj)
+        self.session.flush()
+        self.record(entity, key, "deleted", before, None, championship)
+
+    def _references(self, entity: str, obj: Any) -> list[str]:
+        """What still refers to ``obj``, each named by its public identifier."""
+        found: list[str] = []
+        if isinstance(obj, Circuit):
+            found += [
+                f"round {r.championship.slug}/{r.number}"
+                for r in self.session.scalars(select(Round).where(Round.circuit_id == obj.id))
+            ]
+        elif isinstance(obj, Team):
+            found += [
+                f"entry {e.championship.slug}/{e.slug}"
+                for e in self.session.scalars(select(Entry).where(Entry.team_id == obj.id))
+            ]
+        elif isinstance(obj, Competitor):
+            links = select(EntryDriver).where(EntryDriver.competitor_id == obj.id)
+            found += [
+                f"entry {d.entry.championship.slug}/{d.entry.slug}"
+                for d in self.session.scalars(links)
+            ]
+            credited = select(Result).where(Result.driver_id == obj.id)
+            found += [
+                f"result in {_session_ref(r.session)}" for r in self.session.scalars(credited)
+            ]
+            found += [
+                f"article {a.slug}"
+                for a in self.session.scalars(select(Article))
+                if obj.slug in (a.competitors or [])
+            ]
+        elif isinstance(obj, Entry):
+            results = select(Result).where(Result.entry_id == obj.id)
+            found += [f"result in {_session_ref(r.session)}" for r in self.session.scalars(results)]
+        return sorted(set(found))
+
+    def copy_championship(
+        self, source: Championship, slug: str, season: int, name: str | None = None
+    ) -> Championship:
+        """Start a new season from ``source``: same entries and rounds, no results.
+
+        Round dates move on by whole weeks to the same weekend a year later and every round
+        is provisional, so they read as dates still to be set; sessions keep their names and
+        kinds but no day or time.
+        """
+        if self._by_slug(Championship, slug) is not None:
+            raise WriteError("slug", f"championship {slug!r} already exists")
+        if season <= source.season:
+            raise WriteError("season", f"the new season must come after {source.season}")
+        # Whole weeks keep each round on the same days of the week (a weekend stays one).
+        shift = dt.timedelta(weeks=52 * (season - source.season))
+        fields = {
+            "name": name or source.name.replace(str(source.season), str(season)),
+            "series": source.series,
+            "season": season,
+            "short_name": source.short_name,
+            "description": source.description,
+            "website": source.website,
+        }
+        copy = self.upsert_championship(slug, fields)
+        for entry in source.entries:
+            self.upsert_entry(
+                copy,
+                entry.slug,
+                {
+                    "team": entry.team,
+                    "car": entry.car,
+                    "number": entry.number,
+                    "car_class": entry.car_class,
+                },
+                entry.competitors,
+            )
+        for round_ in source.rounds:
+            new_round = self.upsert_round(
+                copy,
+                round_.number,
+                {
+                    "name": round_.name,
+                    "circuit": round_.circuit,
+                    "start_date": round_.start_date + shift,
+                    "end_date": round_.end_date + shift,
+                    "status": "provisional",
+                    "field_size": None,
+                    "note": None,
+                },
+            )
+            for s in round_.sessions:
+                self.upsert_session(
+                    new_round,
+                    s.slug,
+                    {
+                        "name": s.name,
+                        "kind": s.kind,
+                        "position": s.position,
+                        "local_date": None,
+                        "local_time": None,
+                        "duration_minutes": s.duration_minutes,
+                        "time_note": None,
+                        "status": "scheduled",
+                    },
+                )
+        return copy
+
     # -- helpers -----------------------------------------------------------------------
 
     def _by_slug(self, model: type[Any], slug: str) -> Any:
         return self.session.scalar(select(model).where(model.slug == slug))
+
+
+def _session_ref(session: Session) -> str:
+    return session_key(session.round.championship.slug, session.round.number, session.slug)
 
 
 def _require(problem: str | None, field: str) -> None:
@@ -562,11 +763,12 @@ def _result_fields(result: Result) -> dict[str, Any]:
         "outcome": result.outcome,
         "class_position": result.class_position,
         "note": result.note,
+        **{name: getattr(result, name) for name in RESULT_TIMING_FIELDS},
     }
 
 
 def _result_snapshot(line: dict[str, Any]) -> dict[str, Any]:
-    return {
+    snapshot = {
         "entry": line["entry"].slug,
         "driver": line["driver"].slug if line.get("driver") else None,
         "position": line.get("position"),
@@ -574,3 +776,7 @@ def _result_snapshot(line: dict[str, Any]) -> dict[str, Any]:
         "class_position": line.get("class_position"),
         "note": line.get("note"),
     }
+    snapshot.update(
+        {name: line[name] for name in RESULT_TIMING_FIELDS if line.get(name) is not None}
+    )
+    return snapshot

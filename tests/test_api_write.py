@@ -468,3 +468,13 @@ def test_a_write_shows_at_once_in_api_feeds_and_pages(client, token) -> None:
         if e.uid.startswith(f"{GT4}.2.race-2@")
     ]
     assert race_2.begin.to("UTC").isoformat() == "2023-06-04T12:00:00+00:00"
+
+
+@pytest.mark.parametrize("body", [{"name": None}, {"series": None}, {"name": "x" * 201}])
+def test_championship_patch_refuses_null_or_overlong_names(client, token, body) -> None:
+    path = f"/api/v1/championships/{GT4}"
+    etag = client.get(path).headers["ETag"]
+    response = client.patch(path, json=body, headers=_auth(token, **{"If-Match": etag}))
+    problem = _problem(response, 422, next(iter(body)))
+    assert problem["errors"][0]["field"] == next(iter(body))
+    assert client.get(path).headers["ETag"] == etag

@@ -223,19 +223,21 @@ def test_publish_jobs_on_postgres_are_claimed_once_and_served_by_every_instance(
     for number in numbers:
         assert reader.get(f"/championships/{gt4}/rounds/{number}.ics").data == before[number]
     # Four claimers at once: FOR UPDATE SKIP LOCKED hands each job to one of them.
-    claimed: list[list[jobs.Claimed]] = []
+    claimed: list[tuple[str, list[jobs.Claimed]]] = []
     now = dt.datetime.now(dt.UTC)
     threads = [
-        threading.Thread(target=lambda i=i: claimed.append(jobs.claim(instance_a, f"w{i}", 2, now)))
+        threading.Thread(
+            target=lambda i=i: claimed.append((f"w{i}", jobs.claim(instance_a, f"w{i}", 2, now)))
+        )
         for i in range(4)
     ]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=30)
-    scopes = [job.scope for batch in claimed for job in batch]
+    scopes = [job.scope for _, batch in claimed for job in batch]
     assert len(scopes) == len(set(scopes)) == min(len(numbers), 8)
-    for batch, worker in zip(claimed, ("w0", "w1", "w2", "w3"), strict=False):
+    for worker, batch in claimed:
         for job in batch:
             jobs.release(instance_a, job, worker)
     # Two workers drain the queue together; every job is published once.
@@ -255,3 +257,26 @@ def test_publish_jobs_on_postgres_are_claimed_once_and_served_by_every_instance(
         assert "Shakedown" in description, number
     get_store(instance_a).engine.dispose()
     get_store(instance_b).engine.dispose()
+
+
+def test_a_season_through_the_api_on_postgres(pg_database: str) -> None:
+    from .conftest import new_token
+    from .test_seasons import NEW, SHEET, SeasonActions
+
+    app = _app(pg_database, AUTO_SEED=False)
+    actions = SeasonActions(app.test_client(), new_token(app))
+    actions.build_2024()
+    path = f"/championships/{NEW}/rounds/1/sessions/race-1"
+    assert actions.sheet(path, SHEET).json["changed"] is True
+    counts = store_counts(app)
+    assert actions.sheet(path, SHEET).json["changed"] is False
+    assert store_counts(app) == counts
+    moved = actions.patch("/competitors/max-muster", {"slug": "max-mustermann"})
+    assert moved.json["slug"] == "max-mustermann"
+    old = actions.client.get("/competitors/max-muster/calendar.ics")
+    assert old.status_code == 301
+    assert old.headers["Location"] == "http://localhost/competitors/max-mustermann/calendar.ics"
+    assert actions.delete("/teams/nordic-motorsport").status_code == 409
+    copy = actions.post(f"/championships/{NEW}/copy", {"slug": "gt4-2025", "season": 2025})
+    assert copy["rounds"] == [1]
+    get_store(app).engine.dispose()

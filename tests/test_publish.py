@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from .conftest import make_app, new_token
+from .helpers import copy_data, edit_yaml
 from .notify_helpers import GT4, ROUND_2, auth
 
 ROUND_2_ICS = f"/championships/{GT4}/rounds/2.ics"
@@ -207,3 +208,39 @@ def test_unknown_feeds_and_their_variants_are_404_and_stay_unpublished(
     with sqlite3.connect(db_path) as db:
         keys = [key for (key,) in db.execute("SELECT key FROM published_feeds")]
     assert not [key for key in keys if "nobody" in key or "no-such" in key or "/99.ics" in key]
+
+
+def _descriptions(body: bytes) -> list[str]:
+    calendar = vobject.readOne(body.decode("utf-8"))
+    return [e.description.value for e in calendar.contents.get("vevent", [])]
+
+
+def test_names_shown_in_unchanged_sessions_are_republished(
+    client: FlaskClient, token: str, tmp_path: Path, runner
+) -> None:
+    """Event facts are remembered across publications; a change that touches no session's
+    revision (a championship or driver renamed) must still reach every event."""
+    assert any("Jessica Bäckman" in d for d in _descriptions(client.get(GT4_ICS).data))
+    etag = client.get(f"/api/v1/championships/{GT4}").headers["ETag"]
+    renamed = client.patch(
+        f"/api/v1/championships/{GT4}",
+        json={"name": "GT4 Renamed Series 2023"},
+        headers=auth(token, **{"If-Match": etag}),
+    )
+    assert renamed.status_code == 200, renamed.json
+    descriptions = _descriptions(client.get("/calendar.ics").data)
+    gt4_events = [d for d in descriptions if "GT4 Renamed Series 2023" in d]
+    assert gt4_events and not [d for d in descriptions if "GT4 European Series 2023" in d]
+    # A driver renamed in the data files (no session changes): results lines follow.
+    data = copy_data(tmp_path / "data")
+    edit_yaml(
+        data / "people.yaml",
+        lambda doc: next(c for c in doc["competitors"] if c["slug"] == "jessica-backman").update(
+            name="Jessica Renamed"
+        ),
+    )
+    imported = runner.invoke(args=["data", "import", str(data / "people.yaml")])
+    assert imported.exit_code == 0, imported.output
+    descriptions = _descriptions(client.get(GT4_ICS).data)
+    assert any("Jessica Renamed" in d for d in descriptions)
+    assert not any("Jessica Bäckman" in d for d in descriptions)

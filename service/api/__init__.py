@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from . import read, webhooks, write
+from . import read, seasons, webhooks, write
 from .docs import EXTENSION, docs_page
 from .writing import PREFIX, require_json_body
 
@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = api
     api.register_blueprint(read.blp)
     api.register_blueprint(write.blp)
+    api.register_blueprint(seasons.blp)
     api.register_blueprint(webhooks.blp)
     app.before_request(require_json_body)
     app.add_url_rule(f"{PREFIX}/docs", "api_docs", docs_page)

@@ -14,10 +14,13 @@ from ..domain.timing import session_time
 from ..representations import (
     article_dict,
     championship_dict,
+    circuit_dict,
     competitor_dict,
+    entry_dict,
     results_dict,
     round_dict,
     session_dict,
+    team_dict,
 )
 from ..store.engine import read_session
 from .responses import json_response as respond
@@ -29,8 +32,12 @@ from .schemas import (
     ChampionshipOut,
     ChampionshipPage,
     ChampionshipQuery,
+    CircuitOut,
+    CircuitPage,
     CompetitorOut,
     CompetitorPage,
+    EntryOut,
+    EntryPage,
     PageQuery,
     ResultsOut,
     ResultsPage,
@@ -40,6 +47,8 @@ from .schemas import (
     SessionOut,
     SessionPage,
     SessionQuery,
+    TeamOut,
+    TeamPage,
 )
 
 blp = Blueprint(
@@ -228,6 +237,63 @@ def get_competitor(slug: str) -> Response:
     if found is None:
         abort(404, message=f"no competitor {slug!r}")
     return respond(competitor_dict(found, _competitor_entries(found)))
+
+
+@blp.route("/circuits", methods=["GET"])
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, CircuitPage)
+def list_circuits(args: dict[str, Any]) -> Response:
+    """Circuits, by slug."""
+    items = [circuit_dict(c) for c in queries.all_circuits(read_session())]
+    return page_response(paginate(items, lambda c: [c["slug"]], args["limit"], args["cursor"]))
+
+
+@blp.route("/circuits/<slug>", methods=["GET"])
+@blp.response(200, CircuitOut)
+def get_circuit(slug: str) -> Response:
+    """One circuit (a moved slug answers 301)."""
+    found = queries.circuit_by_slug(read_session(), slug)
+    if found is None:
+        abort(404, message=f"no circuit {slug!r}")
+    return respond(circuit_dict(found))
+
+
+@blp.route("/teams", methods=["GET"])
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, TeamPage)
+def list_teams(args: dict[str, Any]) -> Response:
+    """Teams, by slug."""
+    items = [team_dict(t) for t in queries.all_teams(read_session())]
+    return page_response(paginate(items, lambda t: [t["slug"]], args["limit"], args["cursor"]))
+
+
+@blp.route("/teams/<slug>", methods=["GET"])
+@blp.response(200, TeamOut)
+def get_team(slug: str) -> Response:
+    """One team (a moved slug answers 301)."""
+    found = queries.team_by_slug(read_session(), slug)
+    if found is None:
+        abort(404, message=f"no team {slug!r}")
+    return respond(team_dict(found))
+
+
+@blp.route("/championships/<slug>/entries", methods=["GET"])
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, EntryPage)
+def list_entries(args: dict[str, Any], slug: str) -> Response:
+    """A championship's entries (cars), by slug."""
+    items = [entry_dict(e) for e in _championship(slug).entries]
+    return page_response(paginate(items, lambda e: [e["slug"]], args["limit"], args["cursor"]))
+
+
+@blp.route("/championships/<slug>/entries/<entry_slug>", methods=["GET"])
+@blp.response(200, EntryOut)
+def get_entry(slug: str, entry_slug: str) -> Response:
+    """One entry."""
+    found = next((e for e in _championship(slug).entries if e.slug == entry_slug), None)
+    if found is None:
+        abort(404, message=f"no entry {entry_slug!r} in championship {slug!r}")
+    return respond(entry_dict(found))
 
 
 @blp.route("/articles", methods=["GET"])

@@ -3,7 +3,9 @@ from them by flask-smorest). Unknown fields are rejected, never ignored."""
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from collections.abc import Callable
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from ..domain.choices import (
     ARTICLE_STATUSES,
@@ -19,11 +21,24 @@ from ..domain.choices import (
     SLUG_PATTERN,
     TIME_PATTERN,
 )
+from ..domain.timesheet import parse_gap, parse_time
 from ..notify.models import DELIVERY_STATUSES, WEBHOOK_EVENT_TYPES
 
 SLUG = validate.Regexp(SLUG_PATTERN, error="must be a slug such as 'race-1'")
 TIME = validate.Regexp(TIME_PATTERN, error="must be HH:MM (24-hour)")
 COUNTRY = validate.Regexp(COUNTRY_PATTERN, error="must be an ISO 3166 alpha-2 code")
+
+
+def _timing(parse: Callable[[str], object], example: str) -> Callable[[str | None], None]:
+    def check(value: str | None) -> None:
+        if value is not None and parse(value) is None:
+            raise ValidationError(f"must be a time such as {example!r}")
+
+    return check
+
+
+LAP_TIME = _timing(parse_time, "1:23.456")
+GAP = _timing(parse_gap, "+12.345' or '+1 lap")
 
 
 class StrictSchema(Schema):
@@ -35,6 +50,16 @@ def _text(required: bool = False, **kwargs: object) -> fields.String:
     if required:
         return fields.String(required=True, validate=validate.Length(min=1, max=10_000), **kwargs)
     return fields.String(allow_none=True, validate=validate.Length(max=100_000), **kwargs)
+
+
+def _name(required: bool = False, nullable: bool = False, **kwargs: object) -> fields.String:
+    """A name as the store keeps it: 1 to 200 characters (null only where ``nullable``)."""
+    return fields.String(
+        required=required,
+        allow_none=nullable,
+        validate=validate.Length(min=1, max=200),
+        **kwargs,
+    )
 
 
 # -- queries ------------------------------------------------------------------------------
@@ -80,6 +105,15 @@ class CircuitOut(Schema):
     timezone = fields.String(required=True)
     latitude = fields.Float(allow_none=True)
     longitude = fields.Float(allow_none=True)
+    length_m = fields.Integer(allow_none=True, metadata={"description": "lap length in metres"})
+    url = fields.String(required=True)
+
+
+class TeamOut(Schema):
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    country = fields.String(allow_none=True)
+    url = fields.String(required=True)
 
 
 class ChampionshipOut(Schema):
@@ -140,6 +174,12 @@ class ResultLineOut(Schema):
     outcome = fields.String(required=True)
     class_position = fields.Integer(allow_none=True)
     note = fields.String(allow_none=True)
+    number = fields.String(allow_none=True, metadata={"description": "the entry's car number"})
+    class_ = fields.String(allow_none=True, data_key="class")
+    laps = fields.Integer(allow_none=True)
+    total_time = fields.String(allow_none=True, metadata={"description": "e.g. 1:02:03.456"})
+    gap = fields.String(allow_none=True, metadata={"description": "+12.345 or +1 lap"})
+    best_lap = fields.String(allow_none=True, metadata={"description": "e.g. 2:01.234"})
 
 
 class ResultsOut(Schema):
@@ -160,6 +200,7 @@ class EntryOut(Schema):
     number = fields.String(allow_none=True)
     class_ = fields.String(allow_none=True, data_key="class")
     drivers = fields.List(fields.String(), required=True)
+    url = fields.String(required=True)
 
 
 class CompetitorOut(Schema):
@@ -208,15 +249,18 @@ ResultsPage = page_of(ResultsOut, "ResultsPage")
 CompetitorPage = page_of(CompetitorOut, "CompetitorPage")
 ArticlePage = page_of(ArticleOut, "ArticlePage")
 RoundPage = page_of(RoundOut, "RoundPage")
+CircuitPage = page_of(CircuitOut, "CircuitPage")
+TeamPage = page_of(TeamOut, "TeamPage")
+EntryPage = page_of(EntryOut, "EntryPage")
 
 
 # -- writes -------------------------------------------------------------------------------
 
 
 class ChampionshipUpdate(StrictSchema):
-    name = _text()
-    series = _text()
-    short_name = _text()
+    name = _name()
+    series = _name()
+    short_name = fields.String(allow_none=True, validate=validate.Length(min=1, max=100))
     season = fields.Integer(validate=validate.Range(FIRST_SEASON, LAST_SEASON))
     description = _text()
     website = fields.Url(allow_none=True, schemes={"http", "https"})
@@ -224,8 +268,8 @@ class ChampionshipUpdate(StrictSchema):
 
 class ChampionshipCreate(ChampionshipUpdate):
     slug = fields.String(required=True, validate=SLUG)
-    name = _text(required=True)
-    series = _text(required=True)
+    name = _name(required=True)
+    series = _name(required=True)
     season = fields.Integer(required=True, validate=validate.Range(FIRST_SEASON, LAST_SEASON))
 
 
@@ -269,8 +313,22 @@ class ResultLineIn(StrictSchema):
     driver = fields.String(allow_none=True, validate=SLUG)
     position = fields.Integer(allow_none=True, validate=validate.Range(1, 1000))
     outcome = fields.String(load_default="classified", validate=validate.OneOf(RESULT_OUTCOMES))
-    class_position = fields.Integer(allow_none=True, validate=validate.Range(1, 1000))
+    class_position = fields.Integer(
+        allow_none=True,
+        validate=validate.Range(1, 1000),
+        metadata={"description": "derived from the entries' classes when left out"},
+    )
     note = _text()
+    laps = fields.Integer(allow_none=True, validate=validate.Range(0, 100_000))
+    total_time = fields.String(
+        allow_none=True, validate=LAP_TIME, metadata={"description": "e.g. 1:02:03.456"}
+    )
+    gap = fields.String(
+        allow_none=True, validate=GAP, metadata={"description": "+12.345, or +1 lap / +2 laps"}
+    )
+    best_lap = fields.String(
+        allow_none=True, validate=LAP_TIME, metadata={"description": "e.g. 2:01.234"}
+    )
 
 
 class ResultsIn(StrictSchema):
@@ -281,6 +339,102 @@ class ResultsIn(StrictSchema):
         fields.Nested(ResultLineIn), required=True, validate=validate.Length(max=1000)
     )
     note = _text()
+
+
+class CircuitUpdate(StrictSchema):
+    slug = fields.String(
+        validate=SLUG,
+        metadata={"description": "a new slug; the old one then answers 301 to the new one"},
+    )
+    name = _name()
+    locality = _name(nullable=True)
+    country = fields.String(validate=COUNTRY)
+    timezone = fields.String(
+        validate=validate.Length(min=1, max=64), metadata={"description": "IANA zone"}
+    )
+    latitude = fields.Float(allow_none=True, validate=validate.Range(-90, 90))
+    longitude = fields.Float(allow_none=True, validate=validate.Range(-180, 180))
+    length_m = fields.Integer(allow_none=True, validate=validate.Range(100, 100_000))
+
+
+class CircuitCreate(CircuitUpdate):
+    slug = fields.String(required=True, validate=SLUG)
+    name = _name(required=True)
+    country = fields.String(required=True, validate=COUNTRY)
+    timezone = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class TeamUpdate(StrictSchema):
+    slug = fields.String(
+        validate=SLUG,
+        metadata={"description": "a new slug; the old one then answers 301 to the new one"},
+    )
+    name = _name()
+    country = fields.String(allow_none=True, validate=COUNTRY)
+
+
+class TeamCreate(TeamUpdate):
+    slug = fields.String(required=True, validate=SLUG)
+    name = _name(required=True)
+
+
+class CompetitorUpdate(StrictSchema):
+    slug = fields.String(
+        validate=SLUG,
+        metadata={"description": "a new slug; the old one then answers 301 to the new one"},
+    )
+    name = _name()
+    country = fields.String(
+        allow_none=True, validate=COUNTRY, metadata={"description": "nationality"}
+    )
+
+
+class CompetitorCreate(CompetitorUpdate):
+    slug = fields.String(required=True, validate=SLUG)
+    name = _name(required=True)
+
+
+class EntryUpdate(StrictSchema):
+    team = fields.String(allow_none=True, validate=SLUG, metadata={"description": "team slug"})
+    car = fields.String(allow_none=True, validate=validate.Length(max=200))
+    number = fields.String(allow_none=True, validate=validate.Length(min=1, max=10))
+    class_ = fields.String(allow_none=True, data_key="class", validate=validate.Length(max=50))
+    drivers = fields.List(
+        fields.String(validate=SLUG),
+        validate=validate.Length(min=1, max=10),
+        metadata={"description": "competitor slugs, in order"},
+    )
+
+
+class EntryCreate(EntryUpdate):
+    slug = fields.String(required=True, validate=SLUG)
+    drivers = fields.List(
+        fields.String(validate=SLUG), required=True, validate=validate.Length(min=1, max=10)
+    )
+
+
+class ChampionshipCopy(StrictSchema):
+    slug = fields.String(required=True, validate=SLUG, metadata={"description": "the new slug"})
+    season = fields.Integer(required=True, validate=validate.Range(1900, 2200))
+    name = _name(metadata={"description": "default: the name with the season replaced"})
+
+
+class ResultsImportQuery(StrictSchema):
+    dry_run = fields.Boolean(
+        load_default=False, metadata={"description": "show the diff, write nothing"}
+    )
+    create_entries = fields.Boolean(
+        load_default=False,
+        metadata={"description": "create entries (and drivers, teams) for unmatched lines"},
+    )
+
+
+class ResultsImportOut(Schema):
+    dry_run = fields.Boolean(required=True)
+    changed = fields.Boolean(required=True, metadata={"description": "false: nothing written"})
+    diff = fields.List(fields.String(), required=True)
+    created_entries = fields.List(fields.String(), required=True)
+    results = fields.Nested(ResultsOut, required=True)
 
 
 class LinkIn(StrictSchema):

@@ -15,6 +15,7 @@ from flask_smorest import Blueprint, abort
 
 from ..domain import queries
 from ..domain.models import Article, Championship, Circuit, Competitor, Round, Session
+from ..domain.timesheet import TIMING_STRINGS, timing_values
 from ..representations import (
     article_dict,
     championship_dict,
@@ -258,13 +259,17 @@ def put_results(args: dict[str, Any], slug: str, number: int, session_slug: str)
     principal = authenticate("results", slug)
 
     def action(w: Writer) -> tuple[int, Any, None]:
-        championship = _find(w, Championship, slug, "championship")
+        # The whole graph in a few queries: no query per line or per result shown back.
+        championship = queries.championship_by_slug(w.session, slug)
+        if championship is None:
+            raise NotFoundError("championship", f"no championship {slug!r}")
         session = _session(w, _round(w, championship, number), session_slug)
         if session.results_status != "none":
             check_if_match(results_dict(session))
+        entries = {e.slug: e for e in championship.entries}
         lines = []
         for index, line in enumerate(args["lines"]):
-            entry = queries.entry_of(w.session, championship, line["entry"])
+            entry = entries.get(line["entry"])
             if entry is None:
                 raise WriteError(
                     f"lines[{index}].entry", f"{line['entry']!r} is not entered in {slug!r}"
@@ -274,7 +279,8 @@ def put_results(args: dict[str, Any], slug: str, number: int, session_slug: str)
                 driver = queries.by_slug(w.session, Competitor, line["driver"])
                 if driver is None:
                     raise WriteError(f"lines[{index}].driver", f"no competitor {line['driver']!r}")
-            lines.append({**line, "entry": entry, "driver": driver})
+            given = {k: v for k, v in line.items() if k not in TIMING_STRINGS}
+            lines.append({**given, **timing_values(line), "entry": entry, "driver": driver})
         w.set_results(session, args["status"], lines, note=args.get("note"))
         return 200, results_dict(session), None
 

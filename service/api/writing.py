@@ -51,6 +51,10 @@ def require_json_body() -> Response | None:
         bodyless = not request.content_length and (
             request.method == "DELETE" or request.path.endswith(BODYLESS_POSTS)
         )
+        # A classification sheet is the one body that is not JSON.
+        sheet = request.method == "POST" and request.path.endswith("/results")
+        if sheet and request.mimetype == "text/csv":
+            return None
         if not request.is_json and not bodyless:
             return problem(
                 415,
@@ -61,6 +65,13 @@ def require_json_body() -> Response | None:
 
 
 WRITE_ERRORS = (400, 401, 403, 404, 412, 413, 415, 422, 428)
+
+
+def answer(body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
+    """A write's answer: JSON, or an empty 204."""
+    if status == 204:
+        return Response(status=204, headers=headers)
+    return json_response(body, status=status, headers=headers)
 
 
 def authenticated_operation(blp: Blueprint) -> Callable[[Any], Any]:
@@ -142,7 +153,7 @@ def perform_write(
             return replay
         raise
     headers = {"Location": location} if location else None
-    return json_response(body, status=status, headers=headers)
+    return answer(body, status, headers)
 
 
 def _replay(principal: Principal, key: str, request_hash: str) -> Response | None:
@@ -165,6 +176,4 @@ def _replay(principal: Principal, key: str, request_hash: str) -> Response | Non
     headers = {"Idempotent-Replayed": "true"}
     if record.location:
         headers["Location"] = record.location
-    return json_response(
-        json.loads(record.response_body), status=record.status_code, headers=headers
-    )
+    return answer(json.loads(record.response_body), record.status_code, headers)

@@ -8,13 +8,15 @@ bytes, which is what lets a rendered event be cached under its facts.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from ..domain import wording
 from ..domain.choices import SESSION_KINDS
-from ..domain.models import Competitor, Result, Round, Session
+from ..domain.models import Championship, Competitor, Result, Round, Session
 from ..domain.site import Site
+from ..domain.timesheet import format_gap, format_time
 from ..domain.timing import SessionTime, describe_local, session_time
 
 PRODID = "-//gridfeed//gridfeed calendars 1.0//EN"
@@ -184,7 +186,8 @@ def results_lines(session: Session, competitor: Competitor | None) -> list[str]:
     ordered = sorted(session.results, key=_order_key)[:TOP_OF_ORDER]
     lines.append("Results:")
     lines.extend(
-        f"{wording.place_text(r)} {_who(r)}" + (f" ({r.note})" if r.note else "") for r in ordered
+        f"{wording.place_text(r)} {_who(r)}" + _timing(r) + (f" ({r.note})" if r.note else "")
+        for r in ordered
     )
     if session.results_note:
         lines.append(session.results_note)
@@ -193,6 +196,21 @@ def results_lines(session: Session, competitor: Competitor | None) -> list[str]:
 
 def _order_key(result: Result) -> tuple[int, int]:
     return (0, result.position) if result.position else (1, result.id or 0)
+
+
+def _timing(result: Result) -> str:
+    """ ", 23 laps, 1:02:03.456, best 2:01.234" where the sheet gave them; else nothing."""
+    parts = []
+    if result.entry.car_class and result.class_position:
+        parts.append(f"{result.entry.car_class} P{result.class_position}")
+    if result.laps is not None:
+        parts.append(f"{result.laps} laps")
+    time_or_gap = format_time(result.total_time_ms) or format_gap(result.gap_ms, result.gap_laps)
+    if time_or_gap:
+        parts.append(time_or_gap)
+    if result.best_lap_ms is not None:
+        parts.append(f"best {format_time(result.best_lap_ms)}")
+    return "".join(f", {p}" for p in parts)
 
 
 def _who(result: Result) -> str:
@@ -238,23 +256,48 @@ def round_facts(round_: Round, settings: Site) -> EventFacts:
     )
 
 
+# Remembers facts across renders: called with the round or session and the function that
+# makes its facts; returns the facts (made now or earlier). See ``publish.facts_memo``.
+FactsMemo = Callable[[object, Callable[[], EventFacts | None]], EventFacts | None]
+
+
 def feed_facts(
     rounds: Iterable[Round],
     options: CalendarOptions,
     settings: Site,
     competitor: Competitor | None = None,
+    memo: FactsMemo | None = None,
 ) -> list[EventFacts]:
     """The facts of every event the options select, in round and session order."""
+
+    def made(obj: object, make: Callable[[], EventFacts | None]) -> EventFacts | None:
+        return memo(obj, make) if memo is not None else make()
+
     facts: list[EventFacts] = []
     for round_ in rounds:
         if options.selects(WEEKEND):
-            facts.append(round_facts(round_, settings))
+            weekend = made(round_, partial(round_facts, round_, settings))
+            assert weekend is not None
+            facts.append(weekend)
         for session in round_.sessions:
             if options.selects(session.kind):
-                made = session_facts(session, options, settings, competitor)
-                if made is not None:
-                    facts.append(made)
+                event = made(
+                    session, partial(session_facts, session, options, settings, competitor)
+                )
+                if event is not None:
+                    facts.append(event)
     return facts
 
 
 # -- rendering -------------------------------------------------------------------------
+
+
+def current_and_next(seasons: Sequence[Championship], year: int) -> list[Championship]:
+    """Of a series' championships (oldest first): the current season and the next one.
+
+    The current season is the latest that is not after ``year`` (or the earliest published
+    when all are later); the next is every championship of the season after it.
+    """
+    started = [c.season for c in seasons if c.season <= year]
+    current = max(started) if started else min(c.season for c in seasons)
+    return [c for c in seasons if c.season in (current, current + 1)]

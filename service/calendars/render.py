@@ -14,7 +14,7 @@ from functools import partial
 from ..domain.models import Competitor, Round
 from ..domain.site import Site
 from .encoding import calendar_envelope, event_ical
-from .facts import CalendarMeta, CalendarOptions, feed_facts
+from .facts import CalendarMeta, CalendarOptions, FactsMemo, feed_facts
 from .fragments import FragmentCache
 from .vtimezones import vtimezone
 
@@ -26,6 +26,7 @@ def render_calendar(
     settings: Site,
     competitor: Competitor | None = None,
     fragments: FragmentCache | None = None,
+    memo: FactsMemo | None = None,
 ) -> bytes:
     """The whole calendar as bytes: envelope, one VTIMEZONE per zone used, then the events.
 
@@ -33,7 +34,7 @@ def render_calendar(
     (and its round's all-day event, which lists every session) is encoded again.
     """
     cache = fragments if fragments is not None else FragmentCache(max_items=0)
-    events = feed_facts(rounds, options, settings, competitor)
+    events = feed_facts(rounds, options, settings, competitor, memo)
     years: dict[str, set[int]] = {}
     if not options.utc:
         for round_ in rounds:

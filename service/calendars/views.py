@@ -73,3 +73,14 @@ def round_calendar(slug: str, number: int) -> Response:
     """One round (a race weekend), for an "add this weekend" button."""
     options = parse_options(request.args)
     return serve_feed(FeedSpec(CALENDAR, "round", slug, number, options=options))
+
+
+@bp.get("/series/<series_slug>/calendar.ics")
+def series(series_slug: str) -> Response:
+    """A series' current and next season in one calendar: subscribe once, keep every season.
+
+    The current season is the latest one that has begun by this calendar year (else the
+    earliest one published); the next is the season after it, once it is published.
+    """
+    options = parse_options(request.args)
+    return serve_feed(FeedSpec(CALENDAR, "series", series_slug, options=options))

@@ -39,6 +39,8 @@ class Circuit(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
+    # The lap length in metres, as the circuit publishes it.
+    length_m: Mapped[int | None] = mapped_column(Integer)
 
 
 class Team(Base):
@@ -199,6 +201,12 @@ class Result(Base):
     outcome: Mapped[str] = mapped_column(String(20), default="classified")
     class_position: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
+    # Timing-sheet fields, all optional: times in milliseconds; a gap is a time or whole laps.
+    laps: Mapped[int | None] = mapped_column(Integer)
+    total_time_ms: Mapped[int | None] = mapped_column(Integer)
+    gap_ms: Mapped[int | None] = mapped_column(Integer)
+    gap_laps: Mapped[int | None] = mapped_column(Integer)
+    best_lap_ms: Mapped[int | None] = mapped_column(Integer)
 
     session: Mapped[Session] = relationship(back_populates="results")
     entry: Mapped[Entry] = relationship()
@@ -228,6 +236,19 @@ class Article(Base):
     competitors: Mapped[list[str]] = mapped_column(JSON, default=list)
     rounds: Mapped[list[str]] = mapped_column(JSON, default=list)
     links: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+
+
+class SlugRedirect(Base):
+    """A public identifier that moved: the old slug answers 301 to the new one for good."""
+
+    __tablename__ = "slug_redirects"
+    __table_args__ = (UniqueConstraint("entity", "old_slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity: Mapped[str] = mapped_column(String(40))
+    old_slug: Mapped[str] = mapped_column(String(100))
+    new_slug: Mapped[str] = mapped_column(String(100))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class Change(Base):

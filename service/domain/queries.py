@@ -20,13 +20,17 @@ from .models import (
     Article,
     Championship,
     Change,
+    Circuit,
     Competitor,
     Entry,
     EntryDriver,
     Result,
     Round,
     Session,
+    SlugRedirect,
+    Team,
 )
+from .timesheet import slugify
 
 
 def _championship_graph() -> list[LoaderOption]:
@@ -300,3 +304,86 @@ def round_by_key(session: OrmSession, key: str) -> Round | None:
         .join(Championship)
         .where(Championship.slug == championship, Round.number == number)
     )
+
+
+def change_epochs(session: OrmSession) -> tuple[int, dict[str, int]]:
+    """The latest change id that belongs to no championship (a circuit, team or driver), and
+    per championship the latest change of the championship itself or its entries.
+
+    Together with each round's and session's revision and change time these say whether
+    anything an event shows has changed (``publish.facts_memo``).
+    """
+    unowned = session.scalar(
+        select(func.max(Change.id)).where(Change.championship.is_(None), Change.entity != "article")
+    )
+    owned = session.execute(
+        select(Change.championship, func.max(Change.id))
+        .where(Change.championship.is_not(None), Change.entity.in_(["championship", "entry"]))
+        .group_by(Change.championship)
+    ).all()
+    return unowned or 0, {slug: latest for slug, latest in owned}
+
+
+def circuit_by_slug(session: OrmSession, slug: str) -> Circuit | None:
+    """A circuit, or None."""
+    return by_slug(session, Circuit, slug)
+
+
+def all_circuits(session: OrmSession) -> Sequence[Circuit]:
+    """Every circuit, by slug."""
+    return session.scalars(select(Circuit).order_by(Circuit.slug)).all()
+
+
+def team_by_slug(session: OrmSession, slug: str) -> Team | None:
+    """A team, or None."""
+    return by_slug(session, Team, slug)
+
+
+def all_teams(session: OrmSession) -> Sequence[Team]:
+    """Every team, by slug."""
+    return session.scalars(select(Team).order_by(Team.slug)).all()
+
+
+def redirect_target(session: OrmSession, entity: str, slug: str) -> str | None:
+    """The slug an old ``entity`` slug now redirects to, or None."""
+    return session.scalar(
+        select(SlugRedirect.new_slug).where(
+            SlugRedirect.entity == entity, SlugRedirect.old_slug == slug
+        )
+    )
+
+
+def series_seasons(session: OrmSession, series_slug: str) -> list[Championship]:
+    """The championships of a series (by the slug of its name), oldest season first."""
+    names = session.scalars(select(Championship.series).distinct()).all()
+    wanted = [name for name in names if slugify(name) == series_slug]
+    if not wanted:
+        return []
+    return list(
+        session.scalars(
+            select(Championship)
+            .where(Championship.series.in_(wanted))
+            .options(*_championship_graph())
+            .order_by(Championship.season, Championship.slug)
+        ).unique()
+    )
+
+
+def next_season(session: OrmSession, championship: Championship) -> Championship | None:
+    """The same series' championship of the following season, if one exists."""
+    return session.scalars(
+        select(Championship)
+        .where(
+            Championship.series == championship.series,
+            Championship.season == championship.season + 1,
+        )
+        .order_by(Championship.slug)
+    ).first()
+
+
+def series_slugs(session: OrmSession, championship_slug: str | None = None) -> list[str]:
+    """The slugs of every series (or of one championship's series)."""
+    stmt = select(Championship.series).distinct()
+    if championship_slug is not None:
+        stmt = stmt.where(Championship.slug == championship_slug)
+    return sorted({slugify(name) for name in session.scalars(stmt) if name})

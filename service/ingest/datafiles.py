@@ -24,8 +24,15 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from ..domain import rules
+from ..domain.timesheet import parse_gap, parse_time
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "data.schema.json"
+# A result line's timing-sheet strings: (field, parser, an example for the error message).
+TIMING_STRINGS = (
+    ("total_time", parse_time, "'1:02:03.456'"),
+    ("gap", parse_gap, "'+12.345' or '+1 lap'"),
+    ("best_lap", parse_time, "'2:01.234'"),
+)
 Path_ = tuple[str | int, ...]
 
 
@@ -414,6 +421,10 @@ def _results_errors(
         problem = rules.check_result_line(line.get("outcome", "classified"), line.get("position"))
         if problem:
             errors.append(f.error((*at, "position"), problem))
+        for name, parse, example in TIMING_STRINGS:
+            value = line.get(name)
+            if isinstance(value, str) and parse(value) is None:
+                errors.append(f.error((*at, name), f"{value!r} is not a time such as {example}"))
         if isinstance(line.get("position"), int):
             positions.append(line["position"])
     for dup in rules.duplicates(positions):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session as OrmSession
 from ..domain import rules
 from ..domain.keys import round_key
 from ..domain.models import Article, Championship, Circuit, Competitor, Entry, Round, Team
+from ..domain.timesheet import format_gap, format_time, timing_values
 from ..domain.timing import utc_iso
 from ..store.data_version import DataState
 from ..store.engine import get_store
@@ -112,6 +113,7 @@ def _apply_registry(writer: Writer, doc: dict[str, Any]) -> None:
                 "timezone": c["timezone"],
                 "latitude": c.get("latitude"),
                 "longitude": c.get("longitude"),
+                "length_m": c.get("length_m"),
             },
         )
     for t in doc.get("teams", []):
@@ -191,6 +193,7 @@ def _apply_championship(writer: Writer, doc: dict[str, Any]) -> None:
                         "outcome": line.get("outcome", "classified"),
                         "class_position": line.get("class_position"),
                         "note": line.get("note"),
+                        **timing_values(line),
                     }
                     for line in res["lines"]
                 ]
@@ -252,6 +255,7 @@ def export_documents(session: OrmSession) -> dict[str, dict[str, Any]]:
                     "timezone": c.timezone,
                     "latitude": c.latitude,
                     "longitude": c.longitude,
+                    "length_m": c.length_m,
                 }
             )
             for c in session.scalars(select(Circuit).order_by(Circuit.slug))
@@ -369,6 +373,10 @@ def _session_document(s: Any) -> dict[str, Any]:
                             "outcome": r.outcome,
                             "class_position": r.class_position,
                             "note": r.note,
+                            "laps": r.laps,
+                            "total_time": format_time(r.total_time_ms),
+                            "gap": format_gap(r.gap_ms, r.gap_laps),
+                            "best_lap": format_time(r.best_lap_ms),
                         }
                     )
                     for r in s.results

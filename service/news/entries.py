@@ -18,6 +18,7 @@ from ..domain.change_values import decode_value
 from ..domain.keys import round_key, session_key
 from ..domain.models import Article, Championship, Change, Competitor, Result, Round, Session
 from ..domain.site import Site
+from ..domain.timesheet import format_gap, format_time
 from ..domain.timing import SessionTime, localize
 from .markup import markdown_to_html
 
@@ -102,24 +103,63 @@ def article_item(article: Article, site: Site, names: dict[str, str]) -> NewsIte
 
 
 def results_table(session: Session, highlight: str | None = None) -> str:
-    """The classification as an HTML table (everything escaped)."""
+    """The classification as an HTML table (everything escaped). Timing-sheet columns (car
+    number, class, laps, time or gap, best lap) appear only when some line has them."""
+    ordered = sorted(session.results, key=_result_order)
+    timing = [c for c in TIMING_COLUMNS if any(c[1](r) for r in ordered)]
     rows = []
-    for r in sorted(session.results, key=_result_order):
+    for r in ordered:
         drivers = ", ".join(c.name for c in r.credited)
         car = " · ".join(x for x in (r.entry.team.name if r.entry.team else None, r.entry.car) if x)
         mark = (
             ' class="highlight"' if highlight and highlight in {c.slug for c in r.credited} else ""
         )
+        extra = "".join(f"<td>{escape(column(r) or '')}</td>" for _, column in timing)
+        outcome = wording.OUTCOME_LABELS.get(r.outcome, "Classified")
         rows.append(
             f"<tr{mark}><td>{r.position or ''}</td><td>{escape(drivers)}</td>"
-            f"<td>{escape(car)}</td>"
-            f"<td>{escape(wording.OUTCOME_LABELS.get(r.outcome, 'Classified'))}"
+            f"<td>{escape(car)}</td>{extra}<td>{escape(outcome)}"
             f"</td><td>{escape(r.note or '')}</td></tr>"
         )
+    heads = "".join(f"<th>{name}</th>" for name, _ in timing)
     return (
-        "<table><thead><tr><th>Pos</th><th>Drivers</th><th>Team / car</th><th>Outcome</th>"
+        f"<table><thead><tr><th>Pos</th><th>Drivers</th><th>Team / car</th>{heads}<th>Outcome</th>"
         f"<th>Note</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
+
+
+def _class_cell(result: Result) -> str | None:
+    if result.entry.car_class is None:
+        return None
+    place = f" ({wording.ordinal(result.class_position)})" if result.class_position else ""
+    return result.entry.car_class + place
+
+
+def _time_or_gap(result: Result) -> str | None:
+    return format_time(result.total_time_ms) or format_gap(result.gap_ms, result.gap_laps)
+
+
+def _has_timing(result: Result) -> bool:
+    return any(
+        v is not None
+        for v in (
+            result.laps,
+            result.total_time_ms,
+            result.gap_ms,
+            result.gap_laps,
+            result.best_lap_ms,
+        )
+    )
+
+
+# (heading, cell) of the timing-sheet columns; the car number shows with any timing data.
+TIMING_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("No", lambda r: r.entry.number if _has_timing(r) or r.entry.car_class else None),
+    ("Class", _class_cell),
+    ("Laps", lambda r: None if r.laps is None else str(r.laps)),
+    ("Time / gap", _time_or_gap),
+    ("Best lap", lambda r: format_time(r.best_lap_ms)),
+)
 
 
 def _result_order(result: Result) -> tuple[int, int]:
@@ -166,6 +206,32 @@ def results_item(
     )
 
 
+# The fields of a result line a correction can change, as the change record names them.
+CORRECTED_FIELDS = (
+    "position",
+    "outcome",
+    "class_position",
+    "driver",
+    "note",
+    "laps",
+    "total_time_ms",
+    "gap_ms",
+    "gap_laps",
+    "best_lap_ms",
+)
+
+
+def _correction_label(field: str) -> tuple[str, Any]:
+    """How a corrected field is named and shown: times as a timing sheet prints them."""
+    if field == "gap_ms":
+        return "gap", lambda ms: format_gap(ms, None)
+    if field == "gap_laps":
+        return "gap", lambda laps: format_gap(None, laps)
+    if field.endswith("_ms"):
+        return field.removesuffix("_ms").replace("_", " "), format_time
+    return field.replace("_", " "), lambda value: value
+
+
 def describe_correction(change: Change) -> list[str]:
     """What a results correction changed, line by line, from the change record."""
     before = {line["entry"]: line for line in (change.before or {}).get("lines", [])}
@@ -178,11 +244,12 @@ def describe_correction(change: Change) -> list[str]:
         elif new is None:
             sentences.append(f"{entry} removed")
         else:
-            for field in ("position", "outcome", "class_position", "driver", "note"):
+            for field in CORRECTED_FIELDS:
                 if old.get(field) != new.get(field):
+                    label, shown = _correction_label(field)
                     sentences.append(
-                        f"{entry}: {field.replace('_', ' ')} {old.get(field) or '–'} → "
-                        f"{new.get(field) or '–'}"
+                        f"{entry}: {label} {shown(old.get(field)) or '–'} → "
+                        f"{shown(new.get(field)) or '–'}"
                     )
     return sentences or ["details updated"]
 

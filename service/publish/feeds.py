@@ -27,6 +27,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str, str]] = [
         CALENDAR,
         "round",
     ),
+    (re.compile(r"/series/(?P<slug>[^/]+)/calendar\.ics"), CALENDAR, "series"),
     (re.compile(r"/news\.(?P<fmt>rss|atom|json)"), NEWS, "all"),
     (
         re.compile(r"/championships/(?P<slug>[^/]+)/news\.(?P<fmt>rss|atom|json)"),
@@ -42,7 +43,7 @@ class FeedSpec:
     """One feed: its family (calendar or news), scope kind, slug, round and options."""
 
     family: str
-    kind: str  # all, championship, competitor, round
+    kind: str  # all, championship, competitor, round, series
     slug: str | None = None
     number: int | None = None
     fmt: str = "ics"
@@ -57,6 +58,8 @@ class FeedSpec:
                 return "/calendar.ics"
             if self.kind == "round":
                 return f"/championships/{self.slug}/rounds/{self.number}.ics"
+            if self.kind == "series":
+                return f"/series/{self.slug}/calendar.ics"
             return f"/{self.kind}s/{self.slug}/calendar.ics"
         prefix = "" if self.kind == "all" else f"/{self.kind}s/{self.slug}"
         return f"{prefix}/news.{self.fmt}"

@@ -80,3 +80,10 @@ def _holds(path: Path, body: bytes) -> bool:
         return path.stat().st_size == len(body) and path.read_bytes() == body
     except FileNotFoundError:
         return False
+
+
+def remove_feed_files(publish_dir: str, key: str) -> None:
+    """Remove a feed's file and its ``.gz`` (a feed that no longer exists)."""
+    path = path_of(publish_dir, key)
+    path.unlink(missing_ok=True)
+    path.with_name(path.name + ".gz").unlink(missing_ok=True)

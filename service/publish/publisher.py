@@ -26,14 +26,16 @@ from ..domain.site import Site
 from ..store.data_version import data_version
 from ..store.engine import get_store, write_session
 from . import jobs, stored
+from .facts_memo import FactsCache
 from .feeds import CALENDAR, NEWS, NEWS_FORMATS, FeedSpec, spec_for_key
-from .files import path_of, write_feed_files
+from .files import path_of, remove_feed_files, write_feed_files
 from .rendering import Rendered, Snapshot, render_feed
 
 log = logging.getLogger("gridfeed.publish")
 # The origin published for when no GRIDFEED_PUBLIC_BASE_URL is set and no request has named
 # one yet: what the Flask test client and a local `curl localhost` send.
 DEFAULT_ORIGIN = "http://localhost"
+FACTS_EXTENSION = "gridfeed.event_facts"
 # Waiting jobs a publication of everything takes off the queue at once.
 EVERYTHING_CLAIMS = 10_000
 # The packages whose code decides the published bytes (see ``fingerprint``).
@@ -58,6 +60,11 @@ def hub_for(app: Flask, origin: str) -> str:
 def fragments_of(app: Flask) -> FragmentCache:
     """The app's VEVENT fragment cache (bounded LRU, shared by every calendar render)."""
     return app.extensions.setdefault(FRAGMENTS_EXTENSION, FragmentCache())
+
+
+def facts_of(app: Flask) -> FactsCache:
+    """The app's event-facts memo (bounded; see ``facts_memo``)."""
+    return app.extensions.setdefault(FACTS_EXTENSION, FactsCache())
 
 
 def default_origins(app: Flask, session: OrmSession) -> list[str]:
@@ -94,6 +101,7 @@ def specs_for_scope(session: OrmSession, scope: str) -> list[FeedSpec]:
             specs.append(FeedSpec(CALENDAR, "round", slug, number))
         for slug in queries.competitor_slugs(session):
             specs += _calendar_and_news("competitor", slug)
+        specs += [FeedSpec(CALENDAR, "series", slug) for slug in queries.series_slugs(session)]
         return specs
     if name in ("championship", "round"):
         championship, _, number = rest.partition(":")
@@ -106,6 +114,8 @@ def specs_for_scope(session: OrmSession, scope: str) -> list[FeedSpec]:
         specs += [FeedSpec(CALENDAR, "round", slug, n) for slug, n in rounds]
         for competitor in queries.competitor_slugs_in(session, championship):
             specs += _calendar_and_news("competitor", competitor)
+        for series in queries.series_slugs(session, championship):
+            specs.append(FeedSpec(CALENDAR, "series", series))
         return specs
     if name == "article":
         championships, competitors = queries.article_audience(session, rest)
@@ -149,6 +159,8 @@ def fingerprint(app: Flask) -> str:
     digest = hashlib.sha256()
     for name in ("FEED_DOMAIN", "FEED_REFRESH_MINUTES", "PUBLIC_BASE_URL", "WEBSUB_HUB_URL"):
         digest.update(f"{name}={app.config[name]}\n".encode())
+    # Series calendars show the current and next season: a new year changes them.
+    digest.update(f"year={utc_now().year}\n".encode())
     root = Path(__file__).resolve().parent.parent
     for package in RENDERER_PACKAGES:
         for source in sorted((root / package).glob("*.py")):
@@ -161,14 +173,19 @@ def publish_specs(
     specs: Iterable[FeedSpec],
     complete: str | None = None,
     now: dt.datetime | None = None,
+    prune: bool = False,
 ) -> int:
     """Render each feed (default for every origin, plus every stored variant of it) and store
-    the bytes that changed, in one transaction. Returns how many feeds changed."""
+    the bytes that changed, in one transaction. A stored feed that no longer exists (a
+    deleted competitor, a changed slug) is removed, so its URL answers 404 or redirects; with
+    ``prune`` (everything was asked for) so is every stored feed outside ``specs``.
+    Returns how many feeds changed."""
     now = now or utc_now()
     specs = list(dict.fromkeys(specs))
     store = get_store(app)
     wanted: dict[str, tuple[str, FeedSpec]] = {}
     rendered: dict[str, tuple[FeedSpec, Rendered]] = {}
+    gone: list[str] = []
     with collector_paused(), store.sessions() as session:
         version = data_version(session)
         for origin in default_origins(app, session):
@@ -179,14 +196,19 @@ def publish_specs(
             if parsed is not None:
                 wanted.setdefault(key, parsed)
         fragments = fragments_of(app)
-        snapshot = Snapshot(session)
+        snapshot = Snapshot(session, facts_of(app))
         for key, (origin, spec) in wanted.items():
             made = render_feed(
                 snapshot, spec, site_for(app, origin), hub_for(app, origin), fragments
             )
             if made is not None:
                 rendered[key] = (spec, made)
-    return _store(app, rendered, version, now, complete)
+            else:
+                gone.append(key)
+        if prune:
+            scopes = {spec.scope for spec in specs}
+            gone += [key for key, scope in stored.scopes_of_keys(session) if scope not in scopes]
+    return _store(app, rendered, version, now, complete, gone)
 
 
 def _store(
@@ -195,19 +217,24 @@ def _store(
     version: int,
     now: dt.datetime,
     complete: str | None,
+    gone: Iterable[str] = (),
 ) -> int:
     changed = []
+    gone = list(gone)
     with write_session(app) as session:
+        removed = stored.remove(session, gone)
         for key, (spec, made) in rendered.items():
             row = stored.save(session, key, spec.scope, made, spec.filename, version, now)
             if row is not None:
-                changed.append((key, row.body, row.gzip_body, row.last_modified))
-        if changed or complete is not None:
+                changed.append((key, made.body, row["gzip_body"], made.last_modified))
+        if changed or removed or complete is not None:
             stored.bump_version(session, now, complete=complete)
     publish_dir = app.config["PUBLISH_DIR"]
     if publish_dir:
         for key, body, gzip_body, last_modified in changed:
             write_feed_files(publish_dir, key, body, gzip_body, last_modified)
+        for key in gone:
+            remove_feed_files(publish_dir, key)
     if changed:
         log.info("published %d of %d feeds (data version %d)", len(changed), len(rendered), version)
     return len(changed)
@@ -220,7 +247,7 @@ def publish_everything(app: Flask, worker_id: str) -> int:
     with get_store(app).sessions() as session:
         specs = specs_for_scope(session, jobs.EVERYTHING)
     try:
-        changed = publish_specs(app, specs, complete=fingerprint(app))
+        changed = publish_specs(app, specs, complete=fingerprint(app), prune=True)
     except Exception:
         for job in covered:
             jobs.release(app, job, worker_id)
@@ -260,7 +287,11 @@ def publish_key(app: Flask, key: str) -> stored.StoredFeed | None:
     with get_store(app).sessions() as session:
         version = data_version(session)
         made = render_feed(
-            Snapshot(session), spec, site_for(app, origin), hub_for(app, origin), fragments_of(app)
+            Snapshot(session, facts_of(app)),
+            spec,
+            site_for(app, origin),
+            hub_for(app, origin),
+            fragments_of(app),
         )
     if made is None:
         return None
@@ -281,7 +312,7 @@ def run_pending(app: Flask, worker_id: str, limit: int = 50) -> int:
         else:
             specs = [spec for scope in scopes for spec in specs_for_scope(session, scope)]
     try:
-        publish_specs(app, specs)
+        publish_specs(app, specs, prune=jobs.EVERYTHING in scopes)
     except Exception:
         for job in claimed:
             jobs.release(app, job, worker_id)

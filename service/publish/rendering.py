@@ -10,21 +10,23 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session as OrmSession
 
-from ..calendars.facts import CalendarMeta
+from ..calendars.facts import CalendarMeta, CalendarOptions, FactsMemo, current_and_next
 from ..calendars.fragments import FragmentCache
 from ..calendars.render import last_modified, render_calendar
 from ..domain import queries
 from ..domain.models import Article, Championship, Competitor, Round
 from ..domain.site import Site
-from ..news.entries import Scope, collect_items, feed_updated
+from ..domain.timesheet import slugify
+from ..news.entries import NewsItem, Scope, collect_items, feed_updated
 from ..news.formats import CONTENT_TYPES, FeedMeta
 from ..news.formats import render as render_news
 from ..store.data_version import data_state
+from .facts_memo import FactsCache, binder
 from .feeds import CALENDAR, FeedSpec
 
 CALENDAR_CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -75,10 +77,29 @@ class Snapshot:
     """The store as one publish batch sees it: the championship graph and the articles are
     loaded once, on first use, and shared by every feed the batch renders."""
 
-    def __init__(self, session: OrmSession) -> None:
+    def __init__(self, session: OrmSession, facts: FactsCache | None = None) -> None:
         self.session = session
         self._championships: Sequence[Championship] | None = None
         self._articles: Sequence[Article] | None = None
+        self._facts = facts
+        self._news: dict[Hashable, list[NewsItem]] = {}
+        self._bind: Callable[[CalendarOptions, Site, Competitor | None], FactsMemo] | None = None
+
+    def news_items(self, key: Hashable, collect: Callable[[], list[NewsItem]]) -> list[NewsItem]:
+        """The news items of one scope, collected once per batch for every format."""
+        if key not in self._news:
+            self._news[key] = collect()
+        return self._news[key]
+
+    def facts_memo(
+        self, options: CalendarOptions, site: Site, competitor: Competitor | None
+    ) -> FactsMemo | None:
+        """The memo ``feed_facts`` consults for one calendar (None without a facts cache)."""
+        if self._facts is None:
+            return None
+        if self._bind is None:
+            self._bind = binder(self._facts, queries.change_epochs(self.session))
+        return self._bind(options, site, competitor)
 
     def championships(self) -> Sequence[Championship]:
         """Every championship, with its whole graph loaded."""
@@ -155,6 +176,20 @@ def _load_calendar(snapshot: Snapshot, spec: FeedSpec, url: str) -> Loaded | Non
         )
         rounds = [r for c in championships for r in c.rounds]
         return CalendarMeta(competitor.name, description, url), rounds, competitor
+    if spec.kind == "series":
+        seasons = [c for c in snapshot.championships() if slugify(c.series) == spec.slug]
+        if not seasons:
+            return None
+        seasons.sort(key=lambda c: (c.season, c.slug))
+        # The seasons shown move on at New Year with no data change: the publication
+        # fingerprint holds the year, so the first start or release of a year republishes.
+        shown = current_and_next(seasons, dt.datetime.now(dt.UTC).year)
+        name = f"{seasons[-1].series}: current and next season"
+        description = (
+            f"Every round and session of the {seasons[-1].series}, "
+            f"{' and '.join(str(c.season) for c in shown)}, in each circuit's time."
+        )
+        return CalendarMeta(name, description, url), [r for c in shown for r in c.rounds], None
     assert spec.number is not None
     championship = snapshot.championship(spec.slug)
     round_ = None
@@ -174,7 +209,8 @@ def _calendar(
     if loaded is None:
         return None
     meta, rounds, competitor = loaded
-    body = render_calendar(meta, rounds, spec.options, site, competitor, fragments)
+    memo = snapshot.facts_memo(spec.options, site, competitor)
+    body = render_calendar(meta, rounds, spec.options, site, competitor, fragments, memo)
     slugs = sorted({r.championship.slug for r in rounds})
     scoped = None if spec.kind == "all" else slugs
     stamps = [last_modified(rounds), queries.last_change_at(session, scoped)]
@@ -212,18 +248,24 @@ def _news(snapshot: Snapshot, spec: FeedSpec, site: Site, hub: str | None) -> Re
         scope = Scope(championships=frozenset(c.slug for c in championships), competitor=slug)
         title, home = f"{competitor.name}: news and results", site.url(f"/competitors/{slug}")
         articles = snapshot.articles(None, slug)
-    items = collect_items(
-        site=site,
-        scope=scope,
-        championships=championships,
-        articles=articles,
-        changes=[
-            *queries.results_corrections(session, [c.slug for c in championships]),
-            *queries.schedule_changes(session, [c.slug for c in championships], spec.limit),
-        ],
-        competitor=competitor,
-        limit=spec.limit,
-    )
+
+    def collect() -> list[NewsItem]:
+        slugs = [c.slug for c in championships]
+        return collect_items(
+            site=site,
+            scope=scope,
+            championships=championships,
+            articles=articles,
+            changes=[
+                *queries.results_corrections(session, slugs),
+                *queries.schedule_changes(session, slugs, spec.limit),
+            ],
+            competitor=competitor,
+            limit=spec.limit,
+        )
+
+    # RSS, Atom and JSON Feed of one scope show the same items: collect them once per batch.
+    items = snapshot.news_items((spec.kind, slug, spec.limit, site), collect)
     state = data_state(session)
     updated = feed_updated(items, (state.changed_at if state and state.changed_at else NEWS_EPOCH))
     scope_id = "all" if spec.kind == "all" else f"{spec.kind}s/{slug}"

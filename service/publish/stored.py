@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from .feeds import CALENDAR, FeedSpec
@@ -73,6 +73,22 @@ def file_facts(session: OrmSession) -> list[tuple[str, int, dt.datetime]]:
     return [(key, size, modified) for key, size, modified in rows]
 
 
+def scopes_of_keys(session: OrmSession) -> list[tuple[str, str]]:
+    """``(key, scope)`` of every stored feed."""
+    return [
+        (key, scope)
+        for key, scope in session.execute(select(PublishedFeed.key, PublishedFeed.scope))
+    ]
+
+
+def remove(session: OrmSession, keys: Iterable[str]) -> int:
+    """Forget the stored feeds under ``keys``; return how many there were."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return 0
+    return session.execute(delete(PublishedFeed).where(PublishedFeed.key.in_(wanted))).rowcount or 0
+
+
 def origins(session: OrmSession) -> list[str]:
     """Every origin something has been published for (embedded default: seen in requests)."""
     everything = FeedSpec(CALENDAR, "all")
@@ -90,30 +106,31 @@ def save(
     filename: str | None,
     data_version: int,
     now: dt.datetime,
-) -> PublishedFeed | None:
-    """Store ``rendered`` under ``key``; the row if its bytes changed, None if they did not."""
-    row = session.get(PublishedFeed, key)
-    if (
-        row is not None
-        and row.etag == rendered.etag
-        and row.last_modified == rendered.last_modified
-    ):
+) -> dict[str, object] | None:
+    """Store ``rendered`` under ``key``; the new row's values if its bytes changed, None if
+    they did not. Only the old ETag is read, never the old bytes."""
+    old = session.execute(
+        select(PublishedFeed.etag, PublishedFeed.last_modified).where(PublishedFeed.key == key)
+    ).first()
+    if old is not None and tuple(old) == (rendered.etag, rendered.last_modified):
         return None
-    tags = " ".join(rendered.tags)
-    if row is None:
-        row = PublishedFeed(key=key)
-        session.add(row)
-    row.scope = scope
-    row.content_type = rendered.content_type
-    row.body = rendered.body
-    row.gzip_body = compress(rendered.body)
-    row.etag = rendered.etag
-    row.last_modified = rendered.last_modified
-    row.data_version = data_version
-    row.tags = tags
-    row.filename = filename
-    row.published_at = now
-    return row
+    values: dict[str, object] = {
+        "scope": scope,
+        "content_type": rendered.content_type,
+        "body": rendered.body,
+        "gzip_body": compress(rendered.body),
+        "etag": rendered.etag,
+        "last_modified": rendered.last_modified,
+        "data_version": data_version,
+        "tags": " ".join(rendered.tags),
+        "filename": filename,
+        "published_at": now,
+    }
+    if old is None:
+        session.execute(insert(PublishedFeed).values(key=key, **values))
+    else:
+        session.execute(update(PublishedFeed).where(PublishedFeed.key == key).values(**values))
+    return values
 
 
 def publish_version(session: OrmSession) -> tuple[int, bool]:

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, render_template
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain import queries
+from ..domain.timesheet import slugify
 from ..domain.timing import describe_local, session_time
 from ..domain.wording import result_line_text
 from ..news.entries import results_table
@@ -47,10 +48,16 @@ def _page(template: str, **context: object) -> str:
 @bp.get("/championships/<slug>")
 def championship(slug: str) -> str:
     """A championship's calendar, entries and results."""
-    found = queries.championship_by_slug(read_session(), slug)
+    session = read_session()
+    found = queries.championship_by_slug(session, slug)
     if found is None:
         abort(404, description=f"no championship {slug!r}")
-    return _page("championship.html", championship=found)
+    return _page(
+        "championship.html",
+        championship=found,
+        next_season=queries.next_season(session, found),
+        series_slug=slugify(found.series),
+    )
 
 
 @bp.get("/championships/<slug>/rounds/<int:number>")
