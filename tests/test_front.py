@@ -39,6 +39,7 @@ FEEDS = (
     f"/championships/{GT4}/calendar.ics",
     f"/championships/{GT4}/rounds/2.ics",
     "/competitors/jessica-backman/calendar.ics",
+    "/series/gt4-european-series/calendar.ics",
     "/news.atom",
     "/news.rss",
     "/news.json",
