@@ -80,7 +80,7 @@ def main() -> None:
                     samples.append(
                         timed(
                             lambda s=step, lbl=label: (
-                                change_one_session(app, 2 * s + (lbl == "on")),
+                                change_one_session(app, 2 * s + 1 + (lbl == "on")),
                                 publisher.drain(app, "bench"),
                             )
                         )

@@ -17,7 +17,8 @@ from .ingest.seed import seed_once
 from .news import views as news_views
 from .notify import websub, worker
 from .store.engine import get_store
-from .web import compression, pages
+from .store.migrate import startup_lock, upgrade
+from .web import compression, http_cache, pages, params
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -39,14 +40,23 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # Behind a reverse proxy: see the client's scheme and host (HTTPS for hub.secret).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    # Before any route is added: every <int:...> in a path is bounded ASCII digits.
+    params.install_converters(app)
     store.init_app(app)
-    if app.config["AUTO_SEED"]:
-        seed_once(app)
+    engine = get_store(app).engine
+    # One process at a time migrates and seeds: others starting together wait their turn.
+    if app.config["AUTO_MIGRATE"] or app.config["AUTO_SEED"]:
+        with startup_lock(engine):
+            if app.config["AUTO_MIGRATE"]:
+                upgrade(engine)
+            if app.config["AUTO_SEED"]:
+                seed_once(app)
     publish.init_app(app)  # on the embedded default: publishes everything before serving
     # No pooled connection may survive into forked workers (gunicorn --preload).
     get_store(app).engine.dispose()
     cli.init_app(app)
     tokens.init_app(app)
+    http_cache.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(news_views.bp)
     app.register_blueprint(calendar_views.bp)

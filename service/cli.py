@@ -13,7 +13,7 @@ from .domain import queries
 from .ingest.classification import SheetError, import_file
 from .ingest.importer import ImportFailed, export_dir, import_paths, validate_paths
 from .store.engine import get_store
-from .store.migrate import upgrade
+from .store.migrate import startup_lock, upgrade
 from .writes import WriteError, write
 
 data_cli = AppGroup("data", help="Validate, import and export the data files.")
@@ -144,7 +144,9 @@ def results_import_command(
 @db_cli.command("upgrade")
 def upgrade_command() -> None:
     """Apply database migrations (the Procfile's release step)."""
-    upgrade(get_store(current_app).engine)
+    engine = get_store(current_app).engine
+    with startup_lock(engine):
+        upgrade(engine)
     click.echo("Database is at the latest migration.")
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from .api.problems import problem
 from .api.tokens import AuthError
@@ -15,9 +17,12 @@ from .api.writing import NotFoundError
 from .domain.queries import redirect_target
 from .ingest.classification import SheetError
 from .store.engine import read_session
+from .web.http_cache import RETRY_AFTER_SECONDS
 from .web.site import base_url
 from .writes import InUseError, WriteError
 
+# Failures of the storage, not of the request: answered 503 with Retry-After.
+STORAGE_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
 FEED_SUFFIXES = (".ics", ".rss", ".atom", ".json", ".xml")
 
 
@@ -28,7 +33,11 @@ def wants_problem_json() -> bool:
 
 def wants_plain_text() -> bool:
     """Feed URLs answer errors with one plain-text line that calendar and feed apps show."""
-    return request.path.endswith(FEED_SUFFIXES) or request.path in {"/healthz", "/websub"}
+    return request.path.endswith(FEED_SUFFIXES) or request.path in {
+        "/healthz",
+        "/readyz",
+        "/websub",
+    }
 
 
 def _flatten(messages: Any, path: str = "") -> list[dict[str, str]]:
@@ -169,6 +178,23 @@ def _handle_http(exc: HTTPException) -> Response:
     return response
 
 
+def _handle_storage(exc: SQLAlchemyError) -> Response:
+    # The database is full, read-only, locked past the busy timeout or away: the request was
+    # fine and nothing was half-written (the transaction rolled back). Say when to come back.
+    # The driver's message only ("database or disk is full"): the SQLAlchemy message would
+    # add the statement's parameters, which may hold secrets.
+    reason = getattr(exc, "orig", None) or exc.__class__.__name__
+    current_app.logger.error("storage failure on %s %s: %s", request.method, request.path, reason)
+    response = _handle_http(
+        ServiceUnavailable(
+            "the storage cannot take this request now (full, read-only or unreachable); "
+            "nothing was changed, try again later"
+        )
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def _handle_unexpected(exc: Exception) -> Response:
     # Logged with its traceback for operators; clients get a plain reason, never the trace.
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
@@ -183,4 +209,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(SheetError, _handle_sheet_error)
     app.register_error_handler(InUseError, _handle_in_use)
     app.register_error_handler(NotFoundError, _handle_not_found)
+    for storage_error in STORAGE_ERRORS:
+        app.register_error_handler(storage_error, _handle_storage)
     app.register_error_handler(Exception, _handle_unexpected)

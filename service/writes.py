@@ -49,6 +49,7 @@ from .domain.models import (
     Team,
 )
 from .domain.timesheet import derive_class_positions
+from .domain.timing import is_ambiguous
 from .notify.enqueue import enqueue_for_changes
 from .notify.models import WebhookSubscription
 from .publish.jobs import request_publish, scopes_for_changes
@@ -57,7 +58,9 @@ from .store.engine import write_session
 
 # The fields that make up "when and whether" a session or round happens. A change to any of
 # them records all of them, so schedule-change entries can be described from the record alone.
-SESSION_SCHEDULE_FIELDS = ("local_date", "local_time", "duration_minutes", "status")
+SESSION_SCHEDULE_FIELDS = ("local_date", "local_time", "fold", "duration_minutes", "status")
+# "No utc_offset in this write": keep the occurrence an unmoved session already has.
+_KEEP = object()
 ROUND_SCHEDULE_FIELDS = ("start_date", "end_date", "status", "circuit")
 
 
@@ -243,6 +246,7 @@ class Writer:
         if change and not created and {"timezone", "name", "locality"} & set(change.after or {}):
             # Moving a circuit's zone moves every session there: their SEQUENCE must go up.
             for round_ in self.session.scalars(select(Round).where(Round.circuit == circuit)):
+                self._recheck_wall_times(round_, "timezone")
                 self._touch(round_)
                 for s in round_.sessions:
                     self._touch(s)
@@ -372,6 +376,7 @@ class Writer:
             context=ROUND_SCHEDULE_FIELDS,
         )
         if change is not None and round_.circuit_id != circuit_before:
+            self._recheck_wall_times(round_, "circuit")
             for s in round_.sessions:
                 self._touch(s)
         return round_
@@ -396,6 +401,8 @@ class Writer:
         session = self.session.scalar(
             select(Session).where(Session.round == round_, Session.slug == slug)
         )
+        fold = self._fold(round_, session, fields)
+        fields = {k: v for k, v in fields.items() if k != "utc_offset"} | {"fold": fold}
         # Build the key before creating the row: attaching it to the round autoflushes.
         key = session_key(round_.championship.slug, round_.number, slug)
         created = session is None
@@ -416,6 +423,42 @@ class Writer:
             context=SESSION_SCHEDULE_FIELDS,
         )
         return session
+
+    def _fold(self, round_: Round, session: Session | None, fields: dict[str, Any]) -> int:
+        """Check the wall time exists in the circuit's zone and choose its occurrence.
+
+        ``fields["utc_offset"]`` names the occurrence; when the key is absent, an unmoved
+        session keeps the one it had and a moved one takes the first (RFC 5545 §3.3.5).
+        """
+        fields = dict(fields)
+        offset = fields.pop("utc_offset", None) if "utc_offset" in fields else _KEEP
+        day, time = fields.get("local_date"), fields.get("local_time")
+        zone_name = round_.circuit.timezone
+        if day is not None and time is not None:
+            _require(rules.check_local_time(day, time, zone_name), "local_time")
+        if offset is _KEEP:
+            unmoved = session is not None and (session.local_date, session.local_time) == (
+                day,
+                time,
+            )
+            return (session.fold or 0) if unmoved and session is not None else 0
+        fold, problem = rules.choose_fold(day, time, zone_name, offset)
+        _require(problem, "utc_offset")
+        return fold
+
+    def _recheck_wall_times(self, round_: Round, field: str) -> None:
+        """After a round's circuit or a circuit's zone changed: every timed session must still
+        exist in the zone it is now in (its occurrence choice carries over when it can)."""
+        for s in round_.sessions:
+            if s.local_date is None or s.local_time is None:
+                continue
+            problem = rules.check_local_time(s.local_date, s.local_time, round_.circuit.timezone)
+            if problem:
+                raise WriteError(field, f"session {s.slug!r}: {problem}")
+            if s.fold and not is_ambiguous(
+                dt.datetime.combine(s.local_date, s.local_time), round_.circuit.timezone
+            ):
+                s.fold = 0
 
     def set_results(
         self,

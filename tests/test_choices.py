@@ -18,6 +18,7 @@ PATTERNS = {
     choices.ROUND_REF_PATTERN,
     choices.TIME_PATTERN,
     choices.COUNTRY_PATTERN,
+    choices.UTC_OFFSET_PATTERN,
 }
 ENUMS = {
     tuple(values)

@@ -245,12 +245,14 @@ def test_moving_one_session_records_exactly_one_change(app, runner, tmp_path: Pa
     assert change.before == {
         "local_date": None,
         "local_time": None,
+        "fold": 0,
         "duration_minutes": None,
         "status": "scheduled",
     }
     assert change.after == {
         "local_date": "2023-06-04",
         "local_time": "14:00",
+        "fold": 0,
         "duration_minutes": 60,
         "status": "scheduled",
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -28,7 +29,9 @@ def _web_command(port: int) -> list[str]:
     procfile = (REPO_ROOT / "Procfile").read_text(encoding="utf-8")
     [web] = re.findall(r"^web:\s*(.+)$", procfile, flags=re.M)
     # Loopback only in tests; production binds every interface.
-    command = web.replace("$PORT", str(port)).replace("0.0.0.0", "127.0.0.1").split()
+    command = shlex.split(web.replace("$PORT", str(port)).replace("0.0.0.0", "127.0.0.1"))
+    if command[0] == "exec":
+        command.pop(0)
     assert command[0] == "gunicorn"
     return [sys.executable, "-m", "gunicorn", *command[1:]]
 

@@ -337,7 +337,7 @@ def test_bad_limit_is_a_400_naming_the_parameter(client, bad: str) -> None:
     response = client.get(f"/news.json?limit={bad}")
     assert response.status_code == 400
     assert response.content_type == "text/plain; charset=utf-8"
-    assert "limit must be a whole number from 1 to 500" in response.get_data(as_text=True)
+    assert "limit: must be a whole number from 1 to 500" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

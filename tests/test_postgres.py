@@ -60,9 +60,10 @@ def test_first_start_migrates_and_seeds_postgres(pg_database: str) -> None:
     command.check(alembic_config(get_store(app).engine))
     client = app.test_client()
     # On PostgreSQL the release step publishes (`flask publish`); until then: not ready.
-    assert client.get("/healthz").status_code == 503
+    assert client.get("/readyz").status_code == 503
     published = app.test_cli_runner().invoke(args=["publish"])
     assert published.exit_code == 0, published.output
+    assert client.get("/readyz").status_code == 200
     assert client.get("/healthz").data.startswith(b"ok data_version=1 published=")
     home = client.get("/").get_data(as_text=True)
     assert "GT4 European Series 2023" in home and "Jessica Bäckman" in home
@@ -257,6 +258,67 @@ def test_publish_jobs_on_postgres_are_claimed_once_and_served_by_every_instance(
         assert "Shakedown" in description, number
     get_store(instance_a).engine.dispose()
     get_store(instance_b).engine.dispose()
+
+
+def test_processes_starting_together_on_a_fresh_postgres_database_all_come_up(
+    pg_database: str,
+) -> None:
+    # Issue 14: migrations and the first-start seed run under an advisory lock.
+    import subprocess
+    import sys
+
+    from .conftest import REPO_ROOT
+
+    env = {**os.environ, "DATABASE_URL": pg_database, "GRIDFEED_DATA_DIR": str(DATA_DIR)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "service", "tokens", "create", f"t{i}"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for i in range(3)
+    ]
+    outputs = [p.communicate(timeout=180)[0] for p in procs]
+    for proc, out in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, out[-3000:]
+    app = _app(pg_database, AUTO_SEED=False)
+    assert app.test_client().get("/healthz").data == b"ok data_version=1\n"
+    get_store(app).engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/championships/a%00b",
+        "/competitors/a%00b/calendar.ics",
+        "/news/a%00b",
+        "/api/v1/articles/a%00b",
+        "/api/v1/championships/a%01b/rounds",
+    ],
+)
+def test_control_characters_in_paths_are_404_on_postgres(pg_database: str, path: str) -> None:
+    # Issue 14: PostgreSQL refuses NUL in text; a path holding one names nothing we serve.
+    app = _app(pg_database)
+    response = app.test_client().get(path)
+    assert response.status_code == 404, response.data[:300]
+    get_store(app).engine.dispose()
+
+
+def test_control_characters_in_headers_are_4xx_on_postgres(pg_database: str) -> None:
+    from .conftest import new_token
+
+    app = _app(pg_database)
+    token = new_token(app)
+    client = app.test_client()
+    body = {"slug": "nul", "title": "t", "body_markdown": "x"}
+    bad_token = {"Authorization": "Bearer gf_a\x00b_c"}
+    assert client.post("/api/v1/articles", json=body, headers=bad_token).status_code == 401
+    bad_key = {"Authorization": f"Bearer {token}", "Idempotency-Key": "a\x00b"}
+    assert client.post("/api/v1/articles", json=body, headers=bad_key).status_code == 400
+    get_store(app).engine.dispose()
 
 
 def test_a_season_through_the_api_on_postgres(pg_database: str) -> None:

@@ -180,15 +180,16 @@ def test_x_accel_redirect_hands_200s_to_the_front(db_path: Path, tmp_path: Path)
     assert head.status_code == 200 and "X-Accel-Redirect" not in head.headers
 
 
-def test_healthz_waits_for_the_first_publication(tmp_path: Path) -> None:
+def test_readyz_waits_for_the_first_publication(tmp_path: Path) -> None:
     app = make_app(tmp_path / "fresh.sqlite3", PUBLISH_IN_PROCESS="0")
     client = app.test_client()
-    waiting = client.get("/healthz")
+    waiting = client.get("/readyz")
     assert waiting.status_code == 503 and "publishing" in waiting.get_data(as_text=True)
+    assert waiting.headers["Retry-After"]
+    assert client.get("/healthz").status_code == 200  # alive, just not ready
     result = app.test_cli_runner().invoke(args=["publish"])
     assert result.exit_code == 0 and "Published every feed" in result.output
-    ready = client.get("/healthz")
-    assert ready.status_code == 200 and "published=" in ready.get_data(as_text=True)
+    assert client.get("/readyz").status_code == 200
 
 
 @pytest.mark.parametrize(

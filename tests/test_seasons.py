@@ -579,3 +579,23 @@ def test_patch_validation_and_unknown_references_are_422(client, token) -> None:
     response = client.post(f"/api/v1{entries}", json=body, headers=_auth(token))
     assert response.status_code == 422 and response.json["errors"][0]["field"] == "drivers[1]"
     assert client.get(f"/api/v1{entries}/new-car").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("sheet", "field"),
+    [
+        ("POS,NO\n²,41\n", "line 2.STATUS"),
+        ("POS,NO\n٣,41\n", "line 2.STATUS"),
+        ("POS,NO\n" + "1" * 5000 + ",41\n", "line 2.STATUS"),
+        ("POS,NO,LAPS\n1,41,²\n", "line 2.LAPS"),
+        ("POS,NO,LAPS\n1,41,١٢\n", "line 2.LAPS"),
+        ("POS,NO,LAPS\n1,41," + "9" * 30 + "\n", "line 2.LAPS"),
+        ("POS,NO,LAPS\n1,41," + "9" * 5000 + "\n", "line 2.LAPS"),
+    ],
+)
+def test_sheet_numbers_take_ascii_digits_only(season, sheet: str, field: str) -> None:
+    # Issue 14: one number rule; str.isdigit() accepts "²" and int() then fails (a 500).
+    season.build_2024()
+    response = season.sheet(f"/championships/{NEW}/rounds/1/sessions/race-1", sheet)
+    assert response.status_code == 422, response.data[:300]
+    assert response.json["errors"][0]["field"] == field, response.json

@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
+from urllib.parse import urlencode
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask_smorest import abort
 
 
@@ -47,31 +49,50 @@ def paginate(
     ordered = sorted(items, key=key)
     if cursor:
         after = decode_cursor(cursor)
-        ordered = [item for item in ordered if key(item) > after]
+        try:
+            ordered = [item for item in ordered if key(item) > after]
+        except TypeError:
+            # Only a cursor we signed gets here; one from an older version of a list whose
+            # sort key changed shape is stale, not a server error.
+            _bad_cursor()
     page = ordered[:limit]
     next_url = None
     if len(ordered) > limit:
         args = request.args.to_dict()
         args.update(cursor=encode_cursor(key(page[-1])), limit=str(limit))
-        query = "&".join(f"{k}={v}" for k, v in sorted(args.items()))
-        next_url = f"{request.path}?{query}"
+        next_url = f"{request.path}?{urlencode(sorted(args.items()))}"
     return {"items": page, "next": next_url}
 
 
+def _signature(path: str, payload: str) -> str:
+    """The cursor's MAC: the app's key over the list's path and the position."""
+    key = current_app.config["SECRET_KEY"].encode()
+    mac = hmac.new(key, f"cursor\0{path}\0{payload}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:18]).decode()
+
+
 def encode_cursor(position: list[Any]) -> str:
-    """An opaque cursor for a sort position."""
-    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
+    """An opaque, tamper-evident cursor for a sort position in the current list."""
+    raw = json.dumps(position, separators=(",", ":")).encode()
+    payload = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return f"{payload}.{_signature(request.path, payload)}"
+
+
+def _bad_cursor() -> NoReturn:
+    abort(400, message="cursor: not a cursor from a previous page's next link of this list")
 
 
 def decode_cursor(cursor: str) -> list[Any]:
-    """The sort position in a cursor; a 400 naming ``cursor`` if it is not one of ours."""
+    """The sort position in a cursor; a 400 naming ``cursor`` unless this list signed it."""
+    payload, _, mac = cursor.partition(".")
+    if not hmac.compare_digest(mac.encode(), _signature(request.path, payload).encode()):
+        _bad_cursor()
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        position = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        position = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        abort(400, message="cursor: not a cursor from a previous page's next link")
+        _bad_cursor()
     if not isinstance(position, list):
-        abort(400, message="cursor: not a cursor from a previous page's next link")
+        _bad_cursor()
     return position
 
 

@@ -4,6 +4,7 @@ from them by flask-smorest). Unknown fields are rejected, never ignored."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
@@ -13,20 +14,38 @@ from ..domain.choices import (
     FIRST_SEASON,
     LAST_SEASON,
     MAX_DURATION_MINUTES,
+    NAME_MAX_LENGTH,
+    NUMBER_MAX_DIGITS,
     RESULT_OUTCOMES,
     ROUND_REF_PATTERN,
     ROUND_STATUSES,
     SESSION_KINDS,
     SESSION_STATUSES,
     SLUG_PATTERN,
+    TEXT_MAX_LENGTH,
     TIME_PATTERN,
+    UTC_OFFSET_PATTERN,
 )
+from ..domain.text import check_text, parse_number
 from ..domain.timesheet import parse_gap, parse_time
 from ..notify.models import DELIVERY_STATUSES, WEBHOOK_EVENT_TYPES
 
 SLUG = validate.Regexp(SLUG_PATTERN, error="must be a slug such as 'race-1'")
 TIME = validate.Regexp(TIME_PATTERN, error="must be HH:MM (24-hour)")
 COUNTRY = validate.Regexp(COUNTRY_PATTERN, error="must be an ISO 3166 alpha-2 code")
+
+
+class WholeNumber(fields.Integer):
+    """An integer; given as a string (a query parameter), ASCII digits only and bounded in
+    length: the one number rule (``domain.text.parse_number``)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, str):
+            number = parse_number(value, 0, 10**NUMBER_MAX_DIGITS - 1)
+            if number is None:
+                raise self.make_error("invalid")
+            value = number
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 def _timing(parse: Callable[[str], object], example: str) -> Callable[[str | None], None]:
@@ -46,18 +65,32 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
+TEXT_LENGTH = validate.Length(max=TEXT_MAX_LENGTH)
+TEXT_LENGTH_1 = validate.Length(min=1, max=TEXT_MAX_LENGTH)
+
+
+def text_rule(value: str) -> None:
+    """The characters of the one text rule (``domain.text.check_text``) as a marshmallow
+    validator; the length is a ``validate.Length`` beside it, so OpenAPI shows it."""
+    problem = check_text(value, max_length=None)
+    if problem:
+        raise ValidationError(problem)
+
+
 def _text(required: bool = False, **kwargs: object) -> fields.String:
+    """A free-text field: the text rule, and at most TEXT_MAX_LENGTH characters."""
     if required:
-        return fields.String(required=True, validate=validate.Length(min=1, max=10_000), **kwargs)
-    return fields.String(allow_none=True, validate=validate.Length(max=100_000), **kwargs)
+        return fields.String(required=True, validate=[TEXT_LENGTH_1, text_rule], **kwargs)
+    return fields.String(allow_none=True, validate=[TEXT_LENGTH, text_rule], **kwargs)
 
 
 def _name(required: bool = False, nullable: bool = False, **kwargs: object) -> fields.String:
-    """A name as the store keeps it: 1 to 200 characters (null only where ``nullable``)."""
+    """A name as the store keeps it: 1 to NAME_MAX_LENGTH characters and the text rule
+    (null only where ``nullable``)."""
     return fields.String(
         required=required,
         allow_none=nullable,
-        validate=validate.Length(min=1, max=200),
+        validate=[validate.Length(min=1, max=NAME_MAX_LENGTH), text_rule],
         **kwargs,
     )
 
@@ -66,7 +99,7 @@ def _name(required: bool = False, nullable: bool = False, **kwargs: object) -> f
 
 
 class PageQuery(StrictSchema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    limit = WholeNumber(load_default=50, validate=validate.Range(1, 200))
     cursor = fields.String(load_default=None, validate=validate.Length(max=500))
 
 
@@ -91,7 +124,7 @@ class ArticleQuery(PageQuery):
 
 
 class ChampionshipQuery(PageQuery):
-    season = fields.Integer(validate=validate.Range(FIRST_SEASON, LAST_SEASON))
+    season = WholeNumber(validate=validate.Range(FIRST_SEASON, LAST_SEASON))
 
 
 # -- responses ----------------------------------------------------------------------------
@@ -105,7 +138,7 @@ class CircuitOut(Schema):
     timezone = fields.String(required=True)
     latitude = fields.Float(allow_none=True)
     longitude = fields.Float(allow_none=True)
-    length_m = fields.Integer(allow_none=True, metadata={"description": "lap length in metres"})
+    length_m = WholeNumber(allow_none=True, metadata={"description": "lap length in metres"})
     url = fields.String(required=True)
 
 
@@ -121,16 +154,16 @@ class ChampionshipOut(Schema):
     name = fields.String(required=True)
     series = fields.String(required=True)
     short_name = fields.String(allow_none=True)
-    season = fields.Integer(required=True)
+    season = WholeNumber(required=True)
     description = fields.String(allow_none=True)
     website = fields.String(allow_none=True)
-    rounds = fields.List(fields.Integer(), required=True)
+    rounds = fields.List(WholeNumber(), required=True)
     url = fields.String(required=True)
 
 
 class SessionOut(Schema):
     championship = fields.String(required=True)
-    round = fields.Integer(required=True)
+    round = WholeNumber(required=True)
     slug = fields.String(required=True)
     name = fields.String(required=True)
     kind = fields.String(required=True)
@@ -141,10 +174,10 @@ class SessionOut(Schema):
     timezone = fields.String(required=True, metadata={"description": "IANA zone"})
     start_utc = fields.String(allow_none=True)
     end_utc = fields.String(allow_none=True)
-    duration_minutes = fields.Integer(allow_none=True)
+    duration_minutes = WholeNumber(allow_none=True)
     time_tbc = fields.Boolean(required=True)
     time_note = fields.String(allow_none=True)
-    revision = fields.Integer(required=True)
+    revision = WholeNumber(required=True)
     updated_at = fields.String(allow_none=True)
     results_status = fields.String(required=True)
     url = fields.String(required=True)
@@ -152,15 +185,15 @@ class SessionOut(Schema):
 
 class RoundOut(Schema):
     championship = fields.String(required=True)
-    number = fields.Integer(required=True)
+    number = WholeNumber(required=True)
     name = fields.String(required=True)
     circuit = fields.Nested(CircuitOut, required=True)
     start_date = fields.String(required=True)
     end_date = fields.String(required=True)
     status = fields.String(required=True)
-    field_size = fields.Integer(allow_none=True)
+    field_size = WholeNumber(allow_none=True)
     note = fields.String(allow_none=True)
-    revision = fields.Integer(required=True)
+    revision = WholeNumber(required=True)
     updated_at = fields.String(allow_none=True)
     sessions = fields.List(fields.Nested(SessionOut), required=True)
     url = fields.String(required=True)
@@ -170,13 +203,13 @@ class ResultLineOut(Schema):
     entry = fields.String(required=True)
     driver = fields.String(allow_none=True)
     competitors = fields.List(fields.String(), required=True)
-    position = fields.Integer(allow_none=True)
+    position = WholeNumber(allow_none=True)
     outcome = fields.String(required=True)
-    class_position = fields.Integer(allow_none=True)
+    class_position = WholeNumber(allow_none=True)
     note = fields.String(allow_none=True)
     number = fields.String(allow_none=True, metadata={"description": "the entry's car number"})
     class_ = fields.String(allow_none=True, data_key="class")
-    laps = fields.Integer(allow_none=True)
+    laps = WholeNumber(allow_none=True)
     total_time = fields.String(allow_none=True, metadata={"description": "e.g. 1:02:03.456"})
     gap = fields.String(allow_none=True, metadata={"description": "+12.345 or +1 lap"})
     best_lap = fields.String(allow_none=True, metadata={"description": "e.g. 2:01.234"})
@@ -187,7 +220,7 @@ class ResultsOut(Schema):
     status = fields.String(required=True)
     published_at = fields.String(allow_none=True)
     updated_at = fields.String(allow_none=True)
-    revision = fields.Integer(required=True)
+    revision = WholeNumber(required=True)
     note = fields.String(allow_none=True)
     lines = fields.List(fields.Nested(ResultLineOut), required=True)
 
@@ -260,8 +293,10 @@ EntryPage = page_of(EntryOut, "EntryPage")
 class ChampionshipUpdate(StrictSchema):
     name = _name()
     series = _name()
-    short_name = fields.String(allow_none=True, validate=validate.Length(min=1, max=100))
-    season = fields.Integer(validate=validate.Range(FIRST_SEASON, LAST_SEASON))
+    short_name = fields.String(
+        allow_none=True, validate=[validate.Length(min=1, max=100), text_rule]
+    )
+    season = WholeNumber(validate=validate.Range(FIRST_SEASON, LAST_SEASON))
     description = _text()
     website = fields.Url(allow_none=True, schemes={"http", "https"})
 
@@ -270,7 +305,7 @@ class ChampionshipCreate(ChampionshipUpdate):
     slug = fields.String(required=True, validate=SLUG)
     name = _name(required=True)
     series = _name(required=True)
-    season = fields.Integer(required=True, validate=validate.Range(FIRST_SEASON, LAST_SEASON))
+    season = WholeNumber(required=True, validate=validate.Range(FIRST_SEASON, LAST_SEASON))
 
 
 class RoundUpdate(StrictSchema):
@@ -279,12 +314,12 @@ class RoundUpdate(StrictSchema):
     start_date = fields.Date()
     end_date = fields.Date()
     status = fields.String(validate=validate.OneOf(ROUND_STATUSES))
-    field_size = fields.Integer(allow_none=True, validate=validate.Range(1, 1000))
+    field_size = WholeNumber(allow_none=True, validate=validate.Range(1, 1000))
     note = _text()
 
 
 class RoundCreate(RoundUpdate):
-    number = fields.Integer(required=True, validate=validate.Range(1, 1000))
+    number = WholeNumber(required=True, validate=validate.Range(1, 1000))
     circuit = fields.String(required=True, validate=SLUG)
     start_date = fields.Date(required=True)
     end_date = fields.Date(required=True)
@@ -295,11 +330,24 @@ class SessionUpdate(StrictSchema):
     kind = fields.String(validate=validate.OneOf(SESSION_KINDS))
     local_date = fields.Date(allow_none=True)
     local_time = fields.String(allow_none=True, validate=TIME)
-    duration_minutes = fields.Integer(
+    duration_minutes = WholeNumber(
         allow_none=True, validate=validate.Range(1, MAX_DURATION_MINUTES)
     )
     time_note = _text()
     status = fields.String(validate=validate.OneOf(SESSION_STATUSES))
+    utc_offset = fields.String(
+        allow_none=True,
+        validate=validate.Regexp(UTC_OFFSET_PATTERN, error="must be a UTC offset such as +01:00"),
+        metadata={
+            "description": "Which occurrence of a local time that happens twice (clocks going "
+            "back) the session means, by its UTC offset: e.g. '+01:00' for the second 02:30 "
+            "of 29 October 2023 in Europe/Paris. Without it a repeated time is its first "
+            "occurrence (RFC 5545 §3.3.5); a time that keeps its date and time keeps its "
+            "occurrence. It must be an offset the local time has that day, or the write is a "
+            "422. A local time that does not exist (clocks going forward) is always a 422 "
+            "naming the gap."
+        },
+    )
 
 
 class SessionCreate(SessionUpdate):
@@ -311,15 +359,15 @@ class SessionCreate(SessionUpdate):
 class ResultLineIn(StrictSchema):
     entry = fields.String(required=True, validate=SLUG)
     driver = fields.String(allow_none=True, validate=SLUG)
-    position = fields.Integer(allow_none=True, validate=validate.Range(1, 1000))
+    position = WholeNumber(allow_none=True, validate=validate.Range(1, 1000))
     outcome = fields.String(load_default="classified", validate=validate.OneOf(RESULT_OUTCOMES))
-    class_position = fields.Integer(
+    class_position = WholeNumber(
         allow_none=True,
         validate=validate.Range(1, 1000),
         metadata={"description": "derived from the entries' classes when left out"},
     )
     note = _text()
-    laps = fields.Integer(allow_none=True, validate=validate.Range(0, 100_000))
+    laps = WholeNumber(allow_none=True, validate=validate.Range(0, 100_000))
     total_time = fields.String(
         allow_none=True, validate=LAP_TIME, metadata={"description": "e.g. 1:02:03.456"}
     )
@@ -354,7 +402,7 @@ class CircuitUpdate(StrictSchema):
     )
     latitude = fields.Float(allow_none=True, validate=validate.Range(-90, 90))
     longitude = fields.Float(allow_none=True, validate=validate.Range(-180, 180))
-    length_m = fields.Integer(allow_none=True, validate=validate.Range(100, 100_000))
+    length_m = WholeNumber(allow_none=True, validate=validate.Range(100, 100_000))
 
 
 class CircuitCreate(CircuitUpdate):
@@ -396,9 +444,11 @@ class CompetitorCreate(CompetitorUpdate):
 
 class EntryUpdate(StrictSchema):
     team = fields.String(allow_none=True, validate=SLUG, metadata={"description": "team slug"})
-    car = fields.String(allow_none=True, validate=validate.Length(max=200))
-    number = fields.String(allow_none=True, validate=validate.Length(min=1, max=10))
-    class_ = fields.String(allow_none=True, data_key="class", validate=validate.Length(max=50))
+    car = fields.String(allow_none=True, validate=[validate.Length(max=200), text_rule])
+    number = fields.String(allow_none=True, validate=[validate.Length(min=1, max=10), text_rule])
+    class_ = fields.String(
+        allow_none=True, data_key="class", validate=[validate.Length(max=50), text_rule]
+    )
     drivers = fields.List(
         fields.String(validate=SLUG),
         validate=validate.Length(min=1, max=10),
@@ -415,7 +465,7 @@ class EntryCreate(EntryUpdate):
 
 class ChampionshipCopy(StrictSchema):
     slug = fields.String(required=True, validate=SLUG, metadata={"description": "the new slug"})
-    season = fields.Integer(required=True, validate=validate.Range(1900, 2200))
+    season = WholeNumber(required=True, validate=validate.Range(1900, 2200))
     name = _name(metadata={"description": "default: the name with the season replaced"})
 
 
@@ -473,17 +523,17 @@ class ArticleCreate(ArticleUpdate):
 
 class WebhookUpdate(StrictSchema):
     url = fields.String(
-        validate=validate.Length(min=1, max=1000),
+        validate=[validate.Length(min=1, max=1000), text_rule],
         metadata={"description": "http(s) URL that receives the POSTs; must be public"},
     )
-    description = fields.String(allow_none=True, validate=validate.Length(max=500))
+    description = fields.String(allow_none=True, validate=[validate.Length(max=500), text_rule])
     event_types = fields.List(
         fields.String(validate=validate.OneOf(WEBHOOK_EVENT_TYPES)),
         validate=validate.Length(min=1, max=len(WEBHOOK_EVENT_TYPES)),
     )
     championship = fields.String(allow_none=True, validate=SLUG)
     competitor = fields.String(allow_none=True, validate=SLUG)
-    reminder_minutes = fields.Integer(
+    reminder_minutes = WholeNumber(
         validate=validate.Range(1, MAX_DURATION_MINUTES),
         metadata={"description": "lead time of session.starting_soon (default 30)"},
     )
@@ -491,7 +541,7 @@ class WebhookUpdate(StrictSchema):
 
 
 class WebhookCreate(WebhookUpdate):
-    url = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    url = fields.String(required=True, validate=[validate.Length(min=1, max=1000), text_rule])
     event_types = fields.List(
         fields.String(validate=validate.OneOf(WEBHOOK_EVENT_TYPES)),
         required=True,
@@ -506,7 +556,7 @@ class WebhookOut(Schema):
     event_types = fields.List(fields.String(), required=True)
     championship = fields.String(allow_none=True)
     competitor = fields.String(allow_none=True)
-    reminder_minutes = fields.Integer(required=True)
+    reminder_minutes = WholeNumber(required=True)
     enabled = fields.Boolean(required=True)
     disabled_reason = fields.String(allow_none=True)
     failing_since = fields.String(allow_none=True)
@@ -524,10 +574,10 @@ class WebhookWithSecretOut(WebhookOut):
 
 
 class AttemptOut(Schema):
-    attempt = fields.Integer(required=True)
+    attempt = WholeNumber(required=True)
     at = fields.String(required=True)
-    status_code = fields.Integer(allow_none=True)
-    latency_ms = fields.Integer(allow_none=True)
+    status_code = WholeNumber(allow_none=True)
+    latency_ms = WholeNumber(allow_none=True)
     outcome = fields.String(required=True)
     error = fields.String(allow_none=True)
 
@@ -536,11 +586,11 @@ class DeliveryOut(Schema):
     id = fields.String(required=True, metadata={"description": "the webhook-id header"})
     event_type = fields.String(required=True)
     status = fields.String(required=True)
-    attempts = fields.Integer(required=True)
+    attempts = WholeNumber(required=True)
     created_at = fields.String(required=True)
     next_attempt_at = fields.String(allow_none=True)
     finished_at = fields.String(allow_none=True)
-    last_status_code = fields.Integer(allow_none=True)
+    last_status_code = WholeNumber(allow_none=True)
     last_error = fields.String(allow_none=True)
     payload = fields.Dict(required=True)
     log = fields.List(fields.Nested(AttemptOut), required=True)

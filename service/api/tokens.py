@@ -21,9 +21,12 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
+from ..domain.text import check_text
 from ..store.engine import get_store, write_session
 from .models import TOKEN_PERMISSIONS, ApiToken
 
+# Far longer than any token we issue; a longer string is not one of ours.
+MAX_TOKEN_LENGTH = 500
 PREFIX = "gf_"
 
 
@@ -102,7 +105,11 @@ def create_token(
 
 def verify(session: OrmSession, presented: str) -> Principal:
     """Check a presented token string; raise AuthError(401) unless it is valid and unrevoked."""
-    if not presented.startswith(PREFIX) or presented.count("_") < 2:
+    if (
+        not presented.startswith(PREFIX)
+        or presented.count("_") < 2
+        or check_text(presented, max_length=MAX_TOKEN_LENGTH)  # no NUL reaches a query
+    ):
         raise AuthError(401, "malformed bearer token")
     public_id, _, secret = presented.removeprefix(PREFIX).partition("_")
     token = session.scalar(select(ApiToken).where(ApiToken.public_id == public_id))

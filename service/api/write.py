@@ -201,6 +201,9 @@ def _session_fields(current: Session | None, args: dict[str, Any]) -> dict[str, 
         else:
             fields[name] = getattr(current, name, None)
     fields["status"] = fields["status"] or "scheduled"
+    if "utc_offset" in args:
+        # Only when sent: without it the write path keeps an unmoved session's occurrence.
+        fields["utc_offset"] = args["utc_offset"]
     if current is None:
         fields["position"] = 0
     return fields

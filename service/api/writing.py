@@ -14,8 +14,10 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..domain.text import check_text
 from ..store.engine import get_store
 from ..writes import Writer, write
+from .json_bodies import BodyError, check_json_body
 from .models import IdempotencyRecord
 from .problems import problem
 from .responses import etag_of, json_response
@@ -60,6 +62,14 @@ def require_json_body() -> Response | None:
                 415,
                 "Unsupported Media Type",
                 "send the body as JSON with Content-Type: application/json",
+            )
+        try:
+            check_json_body(request.get_data(cache=True))
+        except BodyError as exc:
+            title = "Bad Request" if exc.status == 400 else "Unprocessable Content"
+            detail = f"{exc.field}: {exc.message}"
+            return problem(
+                exc.status, title, detail, errors=[{"field": exc.field, "message": exc.message}]
             )
     return None
 
@@ -126,6 +136,8 @@ def perform_write(
     ).hexdigest()
     if key is not None and not 1 <= len(key) <= 200:
         return problem(400, "Bad Request", "Idempotency-Key must be 1 to 200 characters")
+    if key is not None and (bad := check_text(key, max_length=None)):
+        return problem(400, "Bad Request", f"Idempotency-Key {bad}")
     if key:
         replay = _replay(principal, key, request_hash)
         if replay is not None:

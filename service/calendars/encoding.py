@@ -4,6 +4,8 @@ Two of icalendar's rough edges are wrapped here, once:
 
 - ``Calendar.add`` leaves NAME, X-WR-CALNAME and X-WR-CALDESC unescaped (7.3) and fails on a
   newline in them, so calendar text properties are added as explicit ``vText``.
+- Every text value passes through ``domain.text.xml_safe``: control characters are not
+  allowed in iCal TEXT either, and the store's text rule is not the only way in.
 - ``Timezone.from_tzinfo`` writes one observance per transition without RRULE, which Outlook
   ignores; ``vtimezones.vtimezone`` writes one STANDARD and one DAYLIGHT block with RRULE.
 """
@@ -18,6 +20,7 @@ from icalendar.parser import Contentline
 from icalendar.prop import vCategory, vDDDTypes, vDuration, vGeo, vInt, vText, vUri
 
 from ..domain.site import Site
+from ..domain.text import xml_safe
 from .facts import PRODID, CalendarMeta, EventFacts
 
 
@@ -47,17 +50,17 @@ def event_properties(facts: EventFacts) -> list[tuple[str, object]]:
         props.append(("DTEND", vDDDTypes(facts.end)))
     if facts.tzid is None:
         props.append(("TRANSP", vText("TRANSPARENT")))  # all-day entries do not block the day
-    props.append(("SUMMARY", vText(facts.summary)))
-    props.append(("DESCRIPTION", vText(facts.description)))
+    props.append(("SUMMARY", vText(xml_safe(facts.summary))))
+    props.append(("DESCRIPTION", vText(xml_safe(facts.description))))
     props.append(("STATUS", vText(facts.status)))
     if facts.location:
-        props.append(("LOCATION", vText(facts.location)))
+        props.append(("LOCATION", vText(xml_safe(facts.location))))
     if facts.geo:
         props.append(("GEO", vGeo(facts.geo)))
     if facts.url:
         props.append(("URL", vUri(facts.url)))
     if facts.categories:
-        props.append(("CATEGORIES", vCategory(list(facts.categories))))
+        props.append(("CATEGORIES", vCategory([xml_safe(c) for c in facts.categories])))
     return props
 
 
@@ -67,7 +70,7 @@ def alarm_properties(facts: EventFacts) -> list[list[tuple[str, object]]]:
         [
             ("ACTION", vText("DISPLAY")),
             ("TRIGGER", vDuration(dt.timedelta(minutes=-minutes))),
-            ("DESCRIPTION", vText(facts.summary)),
+            ("DESCRIPTION", vText(xml_safe(facts.summary))),
         ]
         for minutes in facts.alarms
     ]
@@ -101,9 +104,9 @@ def calendar_envelope(meta: CalendarMeta, settings: Site) -> Calendar:
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
     # Explicit vText: icalendar 7.3 would write these three unescaped (see module docstring).
-    cal.add("name", vText(meta.name))
-    cal.add("x-wr-calname", vText(meta.name))
-    cal.add("x-wr-caldesc", vText(meta.description))
+    cal.add("name", vText(xml_safe(meta.name)))
+    cal.add("x-wr-calname", vText(xml_safe(meta.name)))
+    cal.add("x-wr-caldesc", vText(xml_safe(meta.description)))
     refresh = dt.timedelta(minutes=settings.refresh_minutes)
     cal.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vDuration(refresh))

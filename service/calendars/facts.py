@@ -134,8 +134,12 @@ def session_facts(
         status = "CONFIRMED"
     start: dt.date | dt.datetime
     end: dt.date | dt.datetime | None
+    # A wall time that happens twice (clocks going back) cannot say which occurrence it is
+    # through a TZID, and readers disagree on it: write such a session in UTC, and say the
+    # circuit's zone in the description (describe_local names it).
+    in_utc = options.utc or (st.timed and st.wall_is_ambiguous)
     if st.timed:
-        start, end = (st.start_utc, st.end_utc) if options.utc else (st.start_local, st.end_local)
+        start, end = (st.start_utc, st.end_utc) if in_utc else (st.start_local, st.end_local)
     else:
         start, end = st.date, st.date + dt.timedelta(days=1)
     lines = [
@@ -160,7 +164,7 @@ def session_facts(
         url=wording.round_url(settings, round_),
         categories=(championship.name, KIND_LABELS.get(session.kind, session.kind)),
         alarms=options.alarms if st.timed else (),
-        tzid=("UTC" if options.utc else st.zone) if st.timed else None,
+        tzid=("UTC" if in_utc else st.zone) if st.timed else None,
     )
 
 

@@ -14,9 +14,9 @@ from functools import partial
 from ..domain.models import Competitor, Round
 from ..domain.site import Site
 from .encoding import calendar_envelope, event_ical
-from .facts import CalendarMeta, CalendarOptions, FactsMemo, feed_facts
+from .facts import CalendarMeta, CalendarOptions, EventFacts, FactsMemo, feed_facts
 from .fragments import FragmentCache
-from .vtimezones import vtimezone
+from .vtimezones import vtimezone_ical
 
 
 def render_calendar(
@@ -35,17 +35,11 @@ def render_calendar(
     """
     cache = fragments if fragments is not None else FragmentCache(max_items=0)
     events = feed_facts(rounds, options, settings, competitor, memo)
-    years: dict[str, set[int]] = {}
-    if not options.utc:
-        for round_ in rounds:
-            for session in round_.sessions:
-                if session.local_date and session.local_time and options.selects(session.kind):
-                    years.setdefault(round_.circuit.timezone, set()).add(session.local_date.year)
     encoded = cache.many([(facts, partial(event_ical, facts)) for facts in events])
     timezones = cache.many(
         [
-            (("vtimezone", z, min(y), max(y)), partial(_vtimezone_ical, z, min(y), max(y)))
-            for z, y in sorted(years.items())
+            (("vtimezone", zone, span), partial(vtimezone_ical, zone, *span))
+            for zone, span in sorted(zone_spans(events).items())
         ]
     )
     head = calendar_envelope(meta, settings).to_ical()
@@ -53,11 +47,23 @@ def render_calendar(
     return b"".join([head[: -len(end)], *timezones, *encoded, end])
 
 
+def zone_spans(events: Iterable[EventFacts]) -> dict[str, tuple[dt.datetime, dt.datetime]]:
+    """For each zone named by a TZID, the first and last UTC instant written in it: what its
+    VTIMEZONE must be true for (the fragment cache key is ``("vtimezone", zone, span)``)."""
+    spans: dict[str, tuple[dt.datetime, dt.datetime]] = {}
+    for facts in events:
+        if facts.tzid is None or facts.tzid == "UTC":
+            continue
+        assert isinstance(facts.start, dt.datetime)
+        low = facts.start.astimezone(dt.UTC)
+        high = facts.end.astimezone(dt.UTC) if isinstance(facts.end, dt.datetime) else low
+        if facts.tzid in spans:
+            low, high = min(low, spans[facts.tzid][0]), max(high, spans[facts.tzid][1])
+        spans[facts.tzid] = (low, high)
+    return spans
+
+
 def last_modified(rounds: Iterable[Round]) -> dt.datetime | None:
     """The latest change time of any round or session in ``rounds``."""
     stamps = [r.updated_at for r in rounds] + [s.updated_at for r in rounds for s in r.sessions]
     return max(stamps, default=None)
-
-
-def _vtimezone_ical(zone_name: str, first_year: int, last_year: int) -> bytes:
-    return vtimezone(zone_name, first_year, last_year).to_ical()

@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..publish.feeds import CALENDAR, FeedSpec
 from ..web.http_cache import serve_feed
+from ..web.params import number_arg
 from .facts import SELECTABLE_KINDS, CalendarOptions
 
 bp = Blueprint("calendars", __name__)
@@ -45,9 +46,7 @@ def _kinds(args: MultiDict[str, str], name: str) -> frozenset[str] | None:
 
 
 def _alarm(raw: str) -> int:
-    if not raw.strip().isdigit() or not 0 <= int(raw) <= MAX_ALARM_MINUTES:
-        abort(400, description=f"alarm: minutes from 0 to {MAX_ALARM_MINUTES}, got {raw!r}")
-    return int(raw)
+    return number_arg(raw, "alarm", None, 0, MAX_ALARM_MINUTES)
 
 
 @bp.get("/calendar.ics")

@@ -129,6 +129,9 @@ class Session(Base):
     local_date: Mapped[dt.date | None] = mapped_column(Date)
     local_time: Mapped[dt.time | None] = mapped_column(Time)
     duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    # Which occurrence a repeated wall time (clocks going back) means: 0 the first (RFC 5545
+    # §3.3.5), 1 the second. Always 0 for a wall time that happens once.
+    fold: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # What the organiser said about an unknown time ("morning"), shown next to "time TBC".
     time_note: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="scheduled")

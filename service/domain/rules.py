@@ -10,8 +10,8 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
-from .choices import SLUG_RE
-from .timing import is_valid_zone
+from .choices import SLUG_RE, UTC_OFFSET_PATTERN
+from .timing import gap_around, is_valid_zone, long_day, offset_text, offsets_at
 
 
 def check_slug(value: str) -> str | None:
@@ -22,7 +22,7 @@ def check_slug(value: str) -> str | None:
 
 
 def check_zone(name: str) -> str | None:
-    """The zone must be an IANA name that pytz knows."""
+    """The zone must be an IANA name that ``zoneinfo`` knows."""
     if not is_valid_zone(name):
         return f"unknown time zone {name!r} (use an IANA name such as 'Europe/Paris')"
     return None
@@ -46,6 +46,55 @@ def parse_time(value: str) -> dt.time | None:
         return dt.time.fromisoformat(value)
     except ValueError:
         return None
+
+
+def parse_offset(value: str) -> dt.timedelta | None:
+    """Parse a UTC offset such as "+01:00" or "-05:00" strictly; None otherwise."""
+    if not isinstance(value, str) or not re.match(UTC_OFFSET_PATTERN, value):
+        return None
+    offset = dt.timedelta(hours=int(value[1:3]), minutes=int(value[4:6]))
+    return -offset if value[0] == "-" else offset
+
+
+def check_local_time(day: dt.date, time: dt.time, zone_name: str) -> str | None:
+    """The wall time must exist on that day in that zone (not be skipped by clocks going
+    forward). The message names the gap and the two nearest valid times."""
+    local = dt.datetime.combine(day, time)
+    gap = gap_around(local, zone_name)
+    if gap is None:
+        return None
+    before = gap.start - dt.timedelta(minutes=1)
+    return (
+        f"{time:%H:%M} does not exist on {long_day(day)} in {zone_name} (clocks go from "
+        f"{gap.start:%H:%M} to {gap.end:%H:%M}); the nearest valid times are "
+        f"{before:%H:%M} and {gap.end:%H:%M}"
+    )
+
+
+def choose_fold(
+    day: dt.date | None, time: dt.time | None, zone_name: str, utc_offset: str | None
+) -> tuple[int, str | None]:
+    """Which occurrence of a wall time a session means: (fold, problem).
+
+    Without ``utc_offset`` a repeated wall time is its first occurrence (RFC 5545 §3.3.5),
+    fold 0. With it, the offset must be one the wall time has that day; naming the second
+    occurrence of a repeated time gives fold 1.
+    """
+    if utc_offset is None:
+        return 0, None
+    offset = parse_offset(utc_offset)
+    if offset is None:
+        return 0, f"{utc_offset!r} is not a UTC offset (write e.g. '+01:00' or '-05:00')"
+    if day is None or time is None:
+        return 0, "a utc_offset needs a date and a time"
+    offsets = offsets_at(dt.datetime.combine(day, time), zone_name)
+    if offset not in offsets:
+        has = " or ".join(offset_text(o) for o in offsets) or "no offset"
+        return 0, (
+            f"{time:%H:%M} on {long_day(day)} in {zone_name} is at UTC{has}, "
+            f"not {offset_text(offset)}"
+        )
+    return offsets.index(offset), None
 
 
 def parse_instant(value: str) -> dt.datetime | None:

@@ -17,8 +17,10 @@ from typing import Any
 
 from flask import Flask
 
+from ..domain.choices import NUMBER_MAX_DIGITS
 from ..domain.models import Championship, Competitor, Entry, Session, Team
 from ..domain.queries import competitor_by_slug, round_by_number, team_by_slug
+from ..domain.text import parse_number
 from ..domain.timesheet import fold, format_gap, format_time, parse_gap, parse_time, slugify
 from ..writes import WriteError, Writer, write
 
@@ -60,6 +62,7 @@ STATUS_WORDS: dict[str, str] = {
 # Driver names within one cell: "A / B", "A; B", "A & B".
 _DRIVER_SPLIT = re.compile(r"\s*(?:/|;|&|\|)\s*")
 MAX_SHEET_LINES = 1000
+MAX_LAPS = 100_000  # as the data files' schema
 # Control characters other than tab have no place in a timing sheet's cells.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -194,11 +197,13 @@ def _parse_row(number: int, row: list[str], columns: dict[str, int]) -> SheetLin
     line = SheetLine(line=number)
     position = _cell(row, columns, "position")
     status = _cell(row, columns, "status")
-    if position and not position.rstrip(".").isdigit():
+    # The one number rule (ASCII digits, bounded): "²" passes str.isdigit() but not int().
+    number = parse_number(position.rstrip("."), 0, 10**NUMBER_MAX_DIGITS - 1)
+    if position and number is None:
         # Many sheets put the outcome in the POS column ("DNF").
         status, position = status or position, ""
-    if position:
-        line.position = int(position.rstrip("."))
+    if position and number is not None:
+        line.position = number
         if not 1 <= line.position <= MAX_SHEET_LINES:
             problems.append((f"{where}.POS", f"position {position} is out of range"))
     outcome = STATUS_WORDS.get(fold(status))
@@ -214,10 +219,14 @@ def _parse_row(number: int, row: list[str], columns: dict[str, int]) -> SheetLin
     line.car_class = _cell(row, columns, "class") or None
     laps = _cell(row, columns, "laps")
     if laps:
-        if laps.isdigit():
-            line.laps = int(laps)
+        count = parse_number(laps, 0, MAX_LAPS)
+        if count is not None:
+            line.laps = count
         else:
-            problems.append((f"{where}.LAPS", f"{laps!r} is not a number of laps"))
+            shown = laps if len(laps) <= 20 else laps[:20] + "…"
+            problems.append(
+                (f"{where}.LAPS", f"{shown!r} is not a number of laps (0 to {MAX_LAPS:,})")
+            )
     for column, label in (("total_time", "TOTAL TIME"), ("gap", "GAP"), ("best_lap", "BEST LAP")):
         value = _cell(row, columns, column)
         if value in {"", "-", "–"}:

@@ -12,19 +12,30 @@ stays Norway).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from ..domain import rules
+from ..domain.choices import (
+    MAX_DATA_FILE_ALIASES,
+    MAX_DATA_FILE_BYTES,
+    MAX_DATA_FILE_DEPTH,
+    MAX_DATA_FILE_NODES,
+    NAME_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+)
+from ..domain.text import check_text
 from ..domain.timesheet import parse_gap, parse_time
+from ..domain.timing import is_valid_zone
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "data.schema.json"
 # A result line's timing-sheet strings: (field, parser, an example for the error message).
@@ -81,6 +92,7 @@ class KnownSlugs:
     competitors: set[str] = field(default_factory=set)
     championships: set[str] = field(default_factory=set)
     rounds: set[str] = field(default_factory=set)  # "championship/number"
+    zones: dict[str, str] = field(default_factory=dict)  # circuit slug -> IANA zone
 
 
 def dotted(path: Path_) -> str:
@@ -94,8 +106,60 @@ def dotted(path: Path_) -> str:
 # -- loading ------------------------------------------------------------------------------
 
 
+class DataFileLimit(yaml.MarkedYAMLError):
+    """A data file past one of the limits (aliases, expanded size, depth), with its line."""
+
+
 class _DataLoader(yaml.SafeLoader):
-    """SafeLoader without YAML 1.1 surprises (sexagesimal, timestamps, yes/no booleans)."""
+    """SafeLoader without YAML 1.1 surprises (sexagesimal, timestamps, yes/no booleans), and
+    bounded: at most MAX_DATA_FILE_ALIASES aliases, MAX_DATA_FILE_NODES nodes once aliases are
+    expanded (a "billion laughs" file stops at its first level past that), nesting at most
+    MAX_DATA_FILE_DEPTH deep (PyYAML's composer recurses once per level), and no alias inside
+    the node it names (a cycle the validator would walk forever)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+        self._open_anchors: list[str] = []
+        self._sizes: dict[int, int] = {}  # id(node) -> nodes once aliases are expanded
+
+    def _refuse(self, problem: str) -> NoReturn:
+        raise DataFileLimit(problem=problem, problem_mark=self.peek_event().start_mark)
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_DATA_FILE_ALIASES:
+                self._refuse(f"more than {MAX_DATA_FILE_ALIASES} aliases (*name)")
+            if event.anchor in self._open_anchors:
+                self._refuse(f"alias *{event.anchor} refers to a node that contains it")
+            return super().compose_node(parent, index)
+        if self._depth >= MAX_DATA_FILE_DEPTH:
+            self._refuse(f"nested more than {MAX_DATA_FILE_DEPTH} levels deep")
+        anchor = getattr(event, "anchor", None)
+        self._depth += 1
+        if anchor:
+            self._open_anchors.append(anchor)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+            if anchor:
+                self._open_anchors.pop()
+        self._sizes[id(node)] = size = 1 + sum(self._sizes[id(n)] for n in _children(node))
+        if size > MAX_DATA_FILE_NODES:
+            self._refuse(f"more than {MAX_DATA_FILE_NODES:,} values once aliases are expanded")
+        return node
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 _INT = "tag:yaml.org,2002:int"
@@ -106,8 +170,9 @@ _DataLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag not in {_INT, _FLOAT, _BOOL, _TIMESTAMP}]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+# Bounded, so a 5,000-digit run stays a string (a type error) and never meets int()'s limit.
 _DataLoader.add_implicit_resolver(
-    _INT, re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789")
+    _INT, re.compile(r"^[-+]?(?:0|[1-9][0-9]{0,17})$"), list("-+0123456789")
 )
 _DataLoader.add_implicit_resolver(
     _FLOAT,
@@ -132,19 +197,30 @@ def load_file(path: Path) -> tuple[DataFile | None, list[DataError]]:
     """Parse one YAML file and record key lines; return it with any syntax errors."""
     name = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_DATA_FILE_BYTES:
+            return None, [
+                DataError(name, None, "", f"larger than {MAX_DATA_FILE_BYTES:,} bytes ({size:,})")
+            ]
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None, [DataError(name, None, "", "file not found")]
     except (OSError, UnicodeDecodeError) as exc:
         return None, [DataError(name, None, "", f"cannot read file: {exc}")]
+    loader = _DataLoader(text)
     try:
-        node = yaml.compose(text, Loader=_DataLoader)
-        doc = yaml.load(text, Loader=_DataLoader)
+        node = loader.get_single_node()
+        doc = loader.construct_document(node) if node is not None else None
+    except DataFileLimit as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        return None, [DataError(name, line, "", f"refused: {exc.problem}")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
         return None, [DataError(name, line, "", f"YAML syntax error: {problem}")]
+    finally:
+        loader.dispose()
     if not isinstance(doc, dict):
         return None, [DataError(name, 1, "", "the file must be a mapping of fields")]
     data_file = DataFile(path, _kind(doc), doc)
@@ -250,8 +326,10 @@ def validate_files(files: list[DataFile], known: KnownSlugs | None = None) -> li
         competitors=known.competitors | defined.competitors,
         championships=known.championships | defined.championships,
         rounds=known.rounds | defined.rounds,
+        zones={**known.zones, **defined.zones},
     )
     for data_file in files:
+        errors.extend(text_errors(data_file))
         if data_file.kind == "registry":
             errors.extend(_registry_errors(data_file))
         elif data_file.kind == "championship":
@@ -290,6 +368,9 @@ def _defined(files: list[DataFile], errors: list[DataError]) -> KnownSlugs:
                 for i, item in _items(doc.get(f"{kind}s")):
                     if isinstance(item.get("slug"), str):
                         define(kind, item["slug"], f, (f"{kind}s", i, "slug"), into)
+                        zone = item.get("timezone")
+                        if kind == "circuit" and isinstance(zone, str) and is_valid_zone(zone):
+                            out.zones[item["slug"]] = zone
         elif f.kind == "championship":
             slug = _mapping(doc.get("championship")).get("slug")
             if not isinstance(slug, str):
@@ -305,6 +386,31 @@ def _defined(files: list[DataFile], errors: list[DataError]) -> KnownSlugs:
             if isinstance(slug, str):
                 define("article", slug, f, ("article", "slug"), set())
     return out
+
+
+# The fields that are names (the API's ``_name`` fields): NAME_MAX_LENGTH, not TEXT_MAX_LENGTH.
+NAME_FIELDS = frozenset({"name", "series", "locality"})
+
+
+def text_errors(data_file: DataFile) -> list[DataError]:
+    """The one text rule (``domain.text.check_text``) on every string value of the file."""
+    errors: list[DataError] = []
+
+    def walk(value: Any, path: Path_) -> None:
+        if isinstance(value, str):
+            # Names have the API's shorter limit; every other string the general one.
+            limit = NAME_MAX_LENGTH if path and path[-1] in NAME_FIELDS else TEXT_MAX_LENGTH
+            if problem := check_text(value, limit):
+                errors.append(data_file.error(path, problem))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, (*path, key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, (*path, index))
+
+    walk(data_file.doc, ())
+    return errors
 
 
 def _registry_errors(f: DataFile) -> list[DataError]:
@@ -392,8 +498,30 @@ def _championship_errors(f: DataFile, refs: KnownSlugs) -> list[DataError]:
                 errors.append(f.error((*at, "date"), problem))
             if session.get("time") and not session.get("date"):
                 errors.append(f.error((*at, "time"), "a time needs a date"))
+            circuit = rnd.get("circuit")
+            zone_name = refs.zones.get(circuit) if isinstance(circuit, str) else None
+            errors.extend(_wall_time_errors(f, at, session, day, zone_name))
             if isinstance(session.get("results"), dict):
                 errors.extend(_results_errors(f, (*at, "results"), session["results"], entries))
+    return errors
+
+
+def _wall_time_errors(
+    f: DataFile, at: Path_, session: dict[str, Any], day: Any, zone_name: str | None
+) -> list[DataError]:
+    """The session's wall time must exist in its circuit's zone, and a ``utc_offset`` must name
+    one of the occurrences of a repeated time (the write path's rules, with file and line)."""
+    raw_time, offset = session.get("time"), session.get("utc_offset")
+    time = rules.parse_time(raw_time) if isinstance(raw_time, str) else None
+    if zone_name is None or not isinstance(day, dt.date):
+        return []
+    errors = []
+    if time is not None and (problem := rules.check_local_time(day, time, zone_name)):
+        errors.append(f.error((*at, "time"), problem))
+    elif isinstance(offset, str) and (
+        problem := rules.choose_fold(day, time, zone_name, offset)[1]
+    ):
+        errors.append(f.error((*at, "utc_offset"), problem))
     return errors
 
 

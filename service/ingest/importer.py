@@ -20,7 +20,7 @@ from ..domain import rules
 from ..domain.keys import round_key
 from ..domain.models import Article, Championship, Circuit, Competitor, Entry, Round, Team
 from ..domain.timesheet import format_gap, format_time, timing_values
-from ..domain.timing import utc_iso
+from ..domain.timing import offset_text, session_time, utc_iso
 from ..store.data_version import DataState
 from ..store.engine import get_store
 from ..writes import WriteError, Writer, write
@@ -52,6 +52,9 @@ def known_slugs(session: OrmSession) -> KnownSlugs:
     rounds = session.execute(select(Championship.slug, Round.number).join(Round.championship))
     return KnownSlugs(
         circuits=set(session.scalars(select(Circuit.slug))),
+        zones={
+            slug: zone for slug, zone in session.execute(select(Circuit.slug, Circuit.timezone))
+        },
         teams=set(session.scalars(select(Team.slug))),
         competitors=set(session.scalars(select(Competitor.slug))),
         championships=set(session.scalars(select(Championship.slug))),
@@ -176,6 +179,7 @@ def _apply_championship(writer: Writer, doc: dict[str, Any]) -> None:
                     "kind": s["kind"],
                     "local_date": rules.parse_date(s["date"]) if s.get("date") else None,
                     "local_time": rules.parse_time(s["time"]) if s.get("time") else None,
+                    "utc_offset": s.get("utc_offset"),
                     "duration_minutes": s.get("duration"),
                     "time_note": s.get("time_note"),
                     "status": s.get("status", "scheduled"),
@@ -345,6 +349,14 @@ def _championship_document(ch: Championship) -> dict[str, Any]:
     )
 
 
+def _second_occurrence_offset(s: Any) -> str | None:
+    start = session_time(s).start_local
+    if not s.fold or start is None:
+        return None
+    offset = start.utcoffset()
+    return offset_text(offset) if offset is not None else None
+
+
 def _session_document(s: Any) -> dict[str, Any]:
     doc = _compact(
         {
@@ -353,6 +365,8 @@ def _session_document(s: Any) -> dict[str, Any]:
             "kind": s.kind,
             "date": s.local_date.isoformat() if s.local_date else None,
             "time": s.local_time.strftime("%H:%M") if s.local_time else None,
+            # Only the second occurrence of a repeated time needs saying (the first is implied).
+            "utc_offset": _second_occurrence_offset(s),
             "duration": s.duration_minutes,
             "time_note": s.time_note,
             "status": s.status,

@@ -59,13 +59,15 @@ def _clock(st: SessionTime, with_zone: bool) -> str:
     return text
 
 
-def _when(date: dt.date | None, time: dt.time | None, zone_name: str, with_zone: bool) -> str:
+def _when(
+    date: dt.date | None, time: dt.time | None, zone_name: str, with_zone: bool, fold: int = 0
+) -> str:
     """ "Sun 2 July 14:00", "Sun 2 July 14:00 CEST (12:00 UTC)", "Sun 2 July, time TBC"."""
     if date is None:
         return "date and time TBC"
     if time is None:
         return f"{wording.day_text(date)}, {wording.TIME_TBC}"
-    start = localize(dt.datetime.combine(date, time), zone_name)
+    start = localize(dt.datetime.combine(date, time), zone_name, fold)
     st = SessionTime(date, start, None, zone_name)
     return f"{wording.day_text(date)} {_clock(st, with_zone)}"
 
@@ -304,28 +306,32 @@ def describe_session_change(session: Session, before: dict, after: dict) -> str 
         decode_value(before.get("local_time"), dt.time),
         decode_value(after.get("local_time"), dt.time),
     )
+    old_fold, new_fold = before.get("fold") or 0, after.get("fold") or 0
     reinstated = old_status in {"cancelled", "postponed"} and new_status == "scheduled"
-    if (old_date, old_time) == (new_date, new_time):
+    if (old_date, old_time, old_fold) == (new_date, new_time, new_fold):
         if reinstated:
-            return f"{label} reinstated: {_when(new_date, new_time, zone_name, True)}"
+            return f"{label} reinstated: {_when(new_date, new_time, zone_name, True, new_fold)}"
         if before.get("duration_minutes") != after.get("duration_minutes"):
             minutes = after.get("duration_minutes")
             return f"{label} now lasts {minutes} minutes" if minutes else None
         return None
-    new = _when(new_date, new_time, zone_name, True)
+    new = _when(new_date, new_time, zone_name, True, new_fold)
     if reinstated:
         return f"{label} reinstated: {new}"
     if old_time is None and new_time is not None:
         return f"{label} time set: {new}"
     if old_date == new_date and new_time is not None:
         st = SessionTime(
-            new_date, localize(dt.datetime.combine(new_date, new_time), zone_name), None, zone_name
+            new_date,
+            localize(dt.datetime.combine(new_date, new_time), zone_name, new_fold),
+            None,
+            zone_name,
         )
         return (
-            f"{label} moved from {_when(old_date, old_time, zone_name, False)} to "
+            f"{label} moved from {_when(old_date, old_time, zone_name, False, old_fold)} to "
             f"{_clock(st, True)}"
         )
-    return f"{label} moved from {_when(old_date, old_time, zone_name, False)} to {new}"
+    return f"{label} moved from {_when(old_date, old_time, zone_name, False, old_fold)} to {new}"
 
 
 def _span(start: dt.date, end: dt.date) -> str:

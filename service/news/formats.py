@@ -18,11 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
+from ..domain.text import xml_safe
 from ..domain.timing import utc_iso
 from .entries import NewsItem
 
@@ -56,12 +58,27 @@ class FeedMeta:
 
 
 def render(meta: FeedMeta, items: Sequence[NewsItem]) -> bytes:
-    """Render the feed in ``meta.format``."""
+    """Render the feed in ``meta.format``, without any character XML 1.0 cannot carry."""
+    meta = _xml_safe(meta)
+    items = [_xml_safe(item) for item in items]
     if meta.format == "json":
         return render_json_feed(meta, items)
     if meta.format == "atom":
         return render_atom(meta, items)
     return render_rss(meta, items)
+
+
+def _xml_safe(value: Any) -> Any:
+    """A copy of a dataclass value with every text field passed through ``xml_safe``: the
+    store's text rule keeps these out, but one bad row must never take a feed down."""
+    changes = {}
+    for spec in fields(value):
+        current = getattr(value, spec.name)
+        if isinstance(current, str):
+            changes[spec.name] = xml_safe(current)
+        elif isinstance(current, tuple) and all(isinstance(v, str) for v in current):
+            changes[spec.name] = tuple(xml_safe(v) for v in current)
+    return replace(value, **changes)
 
 
 def _generator(meta: FeedMeta, items: Sequence[NewsItem]) -> FeedGenerator:

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, request
 
 from ..publish.feeds import DEFAULT_NEWS_LIMIT, NEWS, NEWS_FORMATS, FeedSpec
 from ..web.http_cache import serve_feed
+from ..web.params import number_arg
 
 bp = Blueprint("news_feeds", __name__)
 
@@ -14,11 +15,7 @@ MAX_LIMIT = 500
 
 def parse_limit(raw: str | None) -> int:
     """``?limit=`` as an int in 1..500 (default 50); abort 400 naming the parameter otherwise."""
-    if raw is None:
-        return DEFAULT_NEWS_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        abort(400, description=f"limit must be a whole number from 1 to {MAX_LIMIT}, not {raw!r}")
-    return int(raw)
+    return number_arg(raw, "limit", DEFAULT_NEWS_LIMIT, 1, MAX_LIMIT)
 
 
 def _serve(kind: str, slug: str | None, fmt: str) -> Response:

@@ -65,7 +65,11 @@ def system_resolver(host: str, port: int) -> list[str]:
 
 def check_url(url: str, allow_loopback: bool, resolve: Resolver | None = None) -> Target:
     """Parse, resolve and vet ``url``; raise UnsafeTarget naming the reason."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.hostname  # noqa: B018 - a malformed [IPv6] host raises only when it is read
+    except ValueError as exc:  # "Invalid IPv6 URL" and friends
+        raise UnsafeTarget(f"not a URL ({exc})") from None
     if parts.scheme not in {"http", "https"}:
         raise UnsafeTarget("the URL must start with http:// or https://")
     if not parts.hostname:

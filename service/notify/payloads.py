@@ -52,7 +52,11 @@ def event_for_change(session: OrmSession, change: Change) -> Event | None:
 
 
 def times(
-    local_date: str | None, local_time: str | None, duration: int | None, zone: str
+    local_date: str | None,
+    local_time: str | None,
+    duration: int | None,
+    zone: str,
+    fold: int | None = 0,
 ) -> dict[str, Any]:
     """A session time three ways from stored wall-time values (ISO strings, as recorded)."""
     out: dict[str, Any] = {
@@ -69,7 +73,7 @@ def times(
         naive = dt.datetime.combine(
             decode_value(local_date, dt.date), decode_value(local_time, dt.time)
         )
-        start = localize(naive, zone)
+        start = localize(naive, zone, fold or 0)
         out.update(local_start=start.isoformat(), start_utc=utc_iso(start), time_tbc=False)
         if duration:
             out["end_utc"] = utc_iso(start.astimezone(dt.UTC) + dt.timedelta(minutes=duration))
@@ -98,6 +102,7 @@ def _session_event(session: OrmSession, change: Change) -> Event | None:
         merged_before.get("local_time"),
         merged_before.get("duration_minutes"),
         zone,
+        merged_before.get("fold"),
     )
     previous["status"] = merged_before.get("status", found.status)
     data = {

@@ -15,7 +15,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from ..domain.choices import NUMBER_MAX_DIGITS
+from ..domain.text import check_text, parse_number
 from ..store.engine import write_session
+from ..web.params import number_problem
 from ..web.site import base_url
 from ..writes import utc_now
 from .delivery import render_topic
@@ -44,7 +47,12 @@ def check_topic(topic: str) -> str:
         raise HubRequestError("hub.topic: missing")
     if len(topic) > MAX_URL_LENGTH:
         raise HubRequestError(f"hub.topic: longer than {MAX_URL_LENGTH} characters")
-    parts = urlsplit(topic)
+    if problem := check_text(topic, max_length=None):
+        raise HubRequestError(f"hub.topic: {problem}")
+    try:
+        parts = urlsplit(topic)
+    except ValueError as exc:  # "Invalid IPv6 URL" and friends
+        raise HubRequestError(f"hub.topic: not a URL ({exc})") from None
     ours = urlsplit(base_url())
     if parts.scheme not in {"http", "https"} or parts.netloc.lower() != ours.netloc.lower():
         raise HubRequestError(f"hub.topic: this hub serves only feeds under {base_url()}/")
@@ -68,6 +76,8 @@ def check_callback(callback: str) -> str:
         raise HubRequestError("hub.callback: missing")
     if len(callback) > MAX_URL_LENGTH:
         raise HubRequestError(f"hub.callback: longer than {MAX_URL_LENGTH} characters")
+    if problem := check_text(callback, max_length=None):
+        raise HubRequestError(f"hub.callback: {problem}")
     try:
         check_configured(callback, current_app.config)
     except UnsafeTarget as exc:
@@ -80,9 +90,10 @@ def lease_seconds(raw: str | None) -> int:
     minimum, default, maximum = current_app.config["WEBSUB_LEASE_SECONDS"]
     if raw is None or raw == "":
         return default
-    if not raw.isdigit():
-        raise HubRequestError("hub.lease_seconds: a whole number of seconds")
-    return max(minimum, min(maximum, int(raw)))
+    requested = parse_number(raw, 0, 10**NUMBER_MAX_DIGITS - 1)
+    if requested is None:
+        raise HubRequestError(number_problem("hub.lease_seconds", raw, 0, maximum))
+    return max(minimum, min(maximum, requested))
 
 
 @bp.post("/websub")

@@ -87,3 +87,10 @@ def write_session(app: Flask | None = None) -> Iterator[OrmSession]:
 def ping(session: OrmSession) -> None:
     """Raise if the database does not answer."""
     session.execute(text("SELECT 1"))
+
+
+def check_writes_commit(app: Flask | None = None) -> None:
+    """Raise (a SQLAlchemy error) unless a write can commit now: a real, empty write to the
+    data-version row in a write transaction, so a read-only or full database shows here."""
+    with write_session(app) as session:
+        session.execute(text("UPDATE data_state SET version = version WHERE id = 1"))

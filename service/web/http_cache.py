@@ -9,13 +9,28 @@ restarts, which is what calendar apps and CDNs need.
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, request
+from flask import Flask, Response, abort, current_app, request
 
 from ..publish import stored
 from ..publish.feeds import FeedSpec
 from ..publish.files import path_of, relative_name, write_feed_files
 from ..publish.serving import PublishedMemo, memo_of, published_feed
 from .site import base_url, hub_url
+
+# Retry-After on a 503 when the storage refuses a write (full, read-only, away).
+RETRY_AFTER_SECONDS = 30
+
+
+def init_app(app: Flask) -> None:
+    """Leave the Date header to the server."""
+    app.after_request(_no_date_header)
+
+
+def _no_date_header(response: Response) -> Response:
+    # Werkzeug's make_conditional sets Date, and gunicorn and the development server each
+    # add their own: two Date headers. Every HTTP server sends Date, so the app sends none.
+    response.headers.pop("Date", None)
+    return response
 
 
 def feed_key(spec: FeedSpec) -> str:

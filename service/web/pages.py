@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, current_app, render_template
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain import queries
@@ -13,8 +13,9 @@ from ..news.entries import results_table
 from ..news.markup import markdown_to_html
 from ..publish.stored import publish_version
 from ..store.data_version import data_version
-from ..store.engine import ping, read_session
+from ..store.engine import check_writes_commit, ping, read_session
 from .feed_links import feed_links
+from .http_cache import RETRY_AFTER_SECONDS
 
 bp = Blueprint("pages", __name__)
 
@@ -90,19 +91,40 @@ def article(slug: str) -> str:
     return _page("article.html", article=found, body_html=markdown_to_html(found.body_markdown))
 
 
+@bp.get("/readyz")
+def readyz() -> Response:
+    """Readiness: 200 when a write can commit and every feed has been published once; 503
+    with Retry-After while feeds are being published (first start, deploy) or when the
+    storage refuses writes (full, read-only, away). ``/healthz`` is liveness."""
+    try:
+        check_writes_commit()
+        _, complete = publish_version(read_session())
+    except SQLAlchemyError as exc:
+        reason = getattr(exc, "orig", None) or exc.__class__.__name__  # never the parameters
+        current_app.logger.warning("not ready: a write cannot commit: %s", reason)
+        return _not_ready("not ready: the storage does not accept writes\n")
+    if not complete:
+        return _not_ready("not ready: publishing: feeds are not published yet\n")
+    return Response("ready\n", content_type="text/plain; charset=utf-8")
+
+
+def _not_ready(text: str) -> Response:
+    response = Response(text, status=503, content_type="text/plain; charset=utf-8")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 @bp.get("/healthz")
 def healthz() -> Response:
-    """200 with the data and publication versions once every feed has been published;
-    503 before that (first start, deploy) or when the database does not answer."""
+    """Liveness: 200 with the data version and the publication counter when the database
+    answers reads; 503 otherwise."""
     session = read_session()
     try:
         ping(session)
         version = data_version(session)
-        published, complete = publish_version(session)
+        published, _ = publish_version(session)
     except SQLAlchemyError:
         abort(503, description="database unavailable")
-    if not complete:
-        abort(503, description="publishing: feeds are not published yet")
     return Response(
         f"ok data_version={version} published={published}\n",
         content_type="text/plain; charset=utf-8",

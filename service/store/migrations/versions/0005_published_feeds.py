@@ -1,7 +1,7 @@
 """published feeds, publish jobs and the publication counter
 
 Revision ID: 0005
-Revises: 0008 (chained after main's 0008; was 0004)
+Revises: 0009 (chained after main's latest; was 0004)
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
