@@ -118,7 +118,7 @@ def procfile_gunicorn(app_spec: str | None, env: dict[str, str], chdir: Path) ->
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_url(f"{url}/healthz", process)
+        wait_for_url(f"{url}/{'healthz' if app_spec else 'readyz'}", process)
         yield url
     finally:
         stop(process)

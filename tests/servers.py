@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import pwd
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -53,7 +54,8 @@ def procfile_command(process: str) -> list[str]:
     """The Procfile's command for ``process`` (``web``, ``worker``, ``release``), split."""
     procfile = (REPO_ROOT / "Procfile").read_text(encoding="utf-8")
     [line] = re.findall(rf"^{process}:\s*(.+)$", procfile, flags=re.M)
-    return line.split()
+    command = shlex.split(line)
+    return command[1:] if command[0] == "exec" else command
 
 
 def web_command(port: int) -> list[str]:
@@ -106,7 +108,7 @@ def gunicorn(port: int, env: dict[str, str], log: Path) -> Iterator[subprocess.P
             stderr=subprocess.STDOUT,
         )
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
+        wait_until_up(f"http://127.0.0.1:{port}/readyz", process)  # every feed published
         yield process
     finally:
         stop(process)

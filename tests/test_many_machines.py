@@ -120,7 +120,7 @@ def cluster(database: str, tmp_path: Path) -> Iterator[Cluster]:
         "SECRET_KEY": "many-machines-test-key",
     }
     # The release phase, once, before any web process: migrate and seed, then publish all.
-    release = " ".join(procfile_command("release")).split(" && ")
+    release = " ".join(procfile_command("release")).split(" && ")  # run as `sh -c` would
     assert [step.split()[3] for step in release] == ["db", "publish"], release
     for step in release:
         assert step.startswith("flask --app service "), step
