@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
+import shutil
 import sys
 from pathlib import Path
 
@@ -19,7 +21,11 @@ from flask import Flask
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from service import create_app
+from service.store.engine import get_store
 from service.writes import write
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "benchmarks" / ".cache"
 
 ZONES = (
     "Europe/London",
@@ -155,6 +161,29 @@ def build(app: Flask, championships: int = 20, rounds: int = 24, sessions: int =
                             [{"entry": entry, "position": r % 20 + 1, "outcome": "classified"}],
                         )
     return made
+
+
+def cached_database(target: Path, scale: int = 1) -> Path:
+    """The synthetic data set at ``scale`` (x ``scale`` championships) as a SQLite file at
+    ``target``: built once through the write path, then copied from benchmarks/.cache/.
+
+    The cache is keyed by this file and the migrations, so a schema change rebuilds it.
+    """
+    sources = [Path(__file__), *sorted((ROOT / "service/store/migrations/versions").glob("*.py"))]
+    key = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:16]
+    cached = CACHE / f"synthetic-x{scale}-{key}.sqlite3"
+    if not cached.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        building = cached.with_suffix(".building")
+        app = scratch_app(building)
+        build(app, championships=20 * scale)
+        engine = get_store(app).engine
+        with engine.connect() as conn:  # fold the WAL into the file before copying it
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        building.replace(cached)
+    shutil.copy(cached, target)
+    return target
 
 
 def main() -> None:

@@ -52,9 +52,34 @@ def write_feed_files(
 ) -> Path:
     """Write a feed's file and its ``.gz`` sibling (the ``.gz`` first); return the file."""
     path = path_of(publish_dir, key)
-    write_atomically(path.with_name(path.name + ".gz"), gzip_body, mtime)
-    write_atomically(path, body, mtime)
+    if _holds(path, body):
+        return path  # already there (another publisher, or a restart): keep its ETag
+    stamp = file_stamp(path, mtime)
+    write_atomically(path.with_name(path.name + ".gz"), gzip_body, stamp)
+    write_atomically(path, body, stamp)
     return path
+
+
+def file_stamp(path: Path, last_modified: dt.datetime) -> dt.datetime:
+    """The mtime for a new version of ``path``: the feed's Last-Modified, unless that is not
+    a later whole second than the version on disk. nginx's ETag is the mtime in whole seconds
+    plus the size, so a new version of the same size (a session moved by a minute) within the
+    same second would keep the old ETag and be answered 304; it gets the next second."""
+    try:
+        before = int(path.stat().st_mtime)
+    except FileNotFoundError:
+        return last_modified
+    if int(last_modified.timestamp()) > before:
+        return last_modified
+    return dt.datetime.fromtimestamp(before + 1, dt.UTC)
+
+
+def _holds(path: Path, body: bytes) -> bool:
+    """Whether ``path`` already holds exactly ``body``."""
+    try:
+        return path.stat().st_size == len(body) and path.read_bytes() == body
+    except FileNotFoundError:
+        return False
 
 
 def remove_feed_files(publish_dir: str, key: str) -> None:
