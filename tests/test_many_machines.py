@@ -117,7 +117,7 @@ def cluster(database: str, tmp_path: Path) -> Iterator[Cluster]:
         "GRIDFEED_TRUSTED_PROXY_HOPS": "1",
         "GRIDFEED_FEED_VERSION_RECHECK_SECONDS": "0.2",
         "GRIDFEED_WORKER_POLL_SECONDS": "0.05",
-        "SECRET_KEY": "many-machines-test-key",
+        "SECRET_KEY": "many-machines-test-key-" + "0123456789abcdef" * 2,
     }
     # The release phase, once, before any web process: migrate and seed, then publish all.
     release = " ".join(procfile_command("release")).split(" && ")  # run as `sh -c` would
