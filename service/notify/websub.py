@@ -106,7 +106,10 @@ def hub() -> Response:
     mode = form.get("hub.mode", "")
     # Each request makes the hub send a verification GET: limit who asks, and for whom.
     enforce("RATE_LIMIT_WEBSUB_CLIENT", "websub-client", request.remote_addr or "unknown")
-    callback_host = urlsplit(form.get("hub.callback", "")).hostname
+    try:
+        callback_host = urlsplit(form.get("hub.callback", "")).hostname
+    except ValueError:
+        callback_host = None  # a broken URL: refused below, naming hub.callback
     if callback_host:
         enforce("RATE_LIMIT_WEBSUB_CALLBACK_HOST", "websub-callback-host", callback_host)
     try:
