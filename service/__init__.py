@@ -16,9 +16,10 @@ from .config import default_config, resolve_secret_key, resolve_trusted_hosts
 from .ingest.seed import seed_once
 from .news import views as news_views
 from .notify import websub, worker
+from .stats import daily as stats_daily
 from .store.engine import get_store
 from .store.migrate import startup_lock, upgrade
-from .web import http_cache, pages, params, ratelimits, security
+from .web import cors, directory, embed, http_cache, pages, params, ratelimits, security
 
 
 def create_app(
@@ -64,13 +65,17 @@ def create_app(
     cli.init_app(app)
     tokens.init_app(app)
     http_cache.init_app(app)
+    stats_daily.init_app(app)
     security.init_app(app)
     ratelimits.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(directory.bp)
+    app.register_blueprint(embed.bp)
     app.register_blueprint(news_views.bp)
     app.register_blueprint(calendar_views.bp)
     app.register_blueprint(websub.bp)
     api.init_app(app)
+    cors.init_app(app)
     errors.init_app(app)  # after the API: flask-smorest installs a handler of its own
     worker.init_app(app)
     return app

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .domain import queries
 from .ingest.classification import SheetError, import_file
 from .ingest.importer import ImportFailed, export_dir, import_paths, validate_paths
 from .notify.keys import reseal_stored_secrets
+from .stats.daily import close_days, flush, utc_today
+from .stats.queries import feed_days
 from .store.engine import get_store
 from .store.migrate import startup_lock, upgrade
 from .writes import WriteError, write
@@ -152,6 +155,35 @@ def upgrade_command() -> None:
     click.echo("Database is at the latest migration.")
 
 
+@click.command("stats")
+@with_appcontext
+@click.option("--championship", default=None, help="Only this championship's feeds.")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None)
+def stats_command(championship: str | None, start, end) -> None:
+    """Print subscriber counts per feed and day (default: the last 30 days)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    flush(app)
+    close_days(app)
+    last = end.date() if end else utc_today()
+    first = start.date() if start else last - dt.timedelta(days=29)
+    with get_store(app).sessions() as session:
+        rows = feed_days(session, first, last, championship)
+    header = ("day", "feed", "direct", "aggregators", "agg. subscribers", "total")
+    table = [header] + [
+        (d.day.isoformat(), d.feed, d.direct, d.aggregators, d.subscribers, d.total) for d in rows
+    ]
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+    for row in table:
+        cells = [
+            str(v).ljust(w) if i < 2 else str(v).rjust(w)
+            for i, (v, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        click.echo("  ".join(cells).rstrip())
+    if not rows:
+        click.echo(f"No fetches counted from {first} to {last}.")
+
+
 @keys_cli.command("rotate")
 def rotate_command() -> None:
     """Re-seal every stored signing secret under SECRET_KEY, opening each with SECRET_KEY or
@@ -167,5 +199,6 @@ def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(data_cli)
     app.cli.add_command(db_cli)
+    app.cli.add_command(stats_command)
     app.cli.add_command(keys_cli)
     app.cli.add_command(results_cli)

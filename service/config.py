@@ -70,6 +70,11 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "REMINDER_DEFAULT_MINUTES": 30,
         # Finished deliveries (and their attempt logs) are kept this long, then forgotten.
         "DELIVERY_LOG_DAYS": int(os.environ.get("GRIDFEED_DELIVERY_LOG_DAYS", "30")),
+        # -- subscriber counts --
+        # Count distinct fetchers of each feed per day (salted hashes, salt deleted daily).
+        "STATS_ENABLED": _env_bool("GRIDFEED_STATS", True),
+        # How often a web process writes its in-memory counts to the database (seconds).
+        "STATS_FLUSH_SECONDS": float(os.environ.get("GRIDFEED_STATS_FLUSH_SECONDS", "30")),
         # -- rate limits ("N/second|minute|hour|day", several joined with ";") --
         "RATELIMIT_ENABLED": _env_bool("GRIDFEED_RATE_LIMITS", True),
         # memory:// counts per process; give several web processes one redis://host:6379 .

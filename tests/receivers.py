@@ -34,6 +34,9 @@ class Receiver:
     hold: threading.Event | None = None  # when set: each POST waits for it (up to hold_max)
     hold_max: float = 30.0
     echo_challenge: bool = True
+    # Sent with every answer of 300 and above (a rate limit's Retry-After, a JSON reason).
+    refusal_headers: dict[str, str] = field(default_factory=dict)
+    refusal_body: bytes = b"nope"
     requests: list[Received] = field(default_factory=list)
     in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -85,14 +88,21 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                     receiver.hold.wait(receiver.hold_max)
                 if receiver.delay:
                     time.sleep(receiver.delay)
-                self._answer(status, b"ok" if status < 300 else b"nope", seen)
+                if status < 300:
+                    self._answer(status, b"ok", seen)
+                else:
+                    self._answer(status, receiver.refusal_body, seen, receiver.refusal_headers)
             finally:
                 with receiver.lock:
                     receiver.in_flight -= 1
 
-        def _answer(self, status: int, body: bytes, seen: Received) -> None:
+        def _answer(
+            self, status: int, body: bytes, seen: Received, headers: dict[str, str] | None = None
+        ) -> None:
             try:
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

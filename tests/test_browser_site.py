@@ -46,6 +46,7 @@ PAGE_KINDS = {
     "news": "/news",
     "article": "/news/tough-weekend-for-the-backman-siblings-in-france",
     "api-docs": "/api/v1/docs",
+    "feeds": "/feeds",
     "not-found": "/championships/no-such-championship",
 }
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}

@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "ingest": 4,
     "writes": 4,
     "notify": 4,
+    "stats": 4,
     "publish": 4,
     "web": 5,
     "api": 5,

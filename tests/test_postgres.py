@@ -188,6 +188,40 @@ def test_notifications_on_postgres_claim_with_skip_locked_and_send_once(
     get_store(app).engine.dispose()
 
 
+def test_feed_counts_from_two_processes_are_distinct_on_postgres(pg_database: str) -> None:
+    """Two apps (two web processes) count the same fetchers; the flushes' insert-or-ignore
+    and an aggregator's greatest-reported upsert give one count on PostgreSQL."""
+    from service.notify.worker import Worker
+
+    from .conftest import new_token
+
+    first, second = _app(pg_database), _app(pg_database, AUTO_SEED=False)
+    path = "/championships/gt4-european-series-2023/calendar.ics"
+    for app, feedly in ((first, 50), (second, 70)):
+        client = app.test_client()
+        for address in ("203.0.113.1", "203.0.113.2"):
+            client.get(
+                path, headers={"User-Agent": "Thunderbird"}, environ_base={"REMOTE_ADDR": address}
+            )
+        client.get(
+            path,
+            headers={
+                "User-Agent": f"Feedly/1.0 (+http://www.feedly.com/fetcher.html; {feedly} "
+                "subscribers; )"
+            },
+        )
+        Worker(app).run_once()
+    token = new_token(first)
+    (row,) = (
+        first.test_client()
+        .get("/api/v1/stats/feeds", headers={"Authorization": f"Bearer {token}"})
+        .json["items"]
+    )
+    assert (row["direct"], row["aggregators"], row["aggregator_subscribers"]) == (2, 1, 70)
+    for app in (first, second):
+        get_store(app).engine.dispose()
+
+
 def test_processes_starting_together_on_a_fresh_postgres_database_all_come_up(
     pg_database: str,
 ) -> None:
@@ -201,8 +235,8 @@ def test_processes_starting_together_on_a_fresh_postgres_database_all_come_up(
         **os.environ,
         "DATABASE_URL": pg_database,
         "GRIDFEED_DATA_DIR": str(DATA_DIR),
-        # A PostgreSQL start names the hosts it answers (or it refuses to start).
-        "GRIDFEED_TRUSTED_HOSTS": "localhost",
+        # A production-shaped start refuses to guess its public address (issue 13).
+        "GRIDFEED_PUBLIC_BASE_URL": "http://127.0.0.1",
     }
     procs = [
         subprocess.Popen(

@@ -5,6 +5,7 @@ names the other with ``utc_offset``, and every output derives the same UTC insta
 from __future__ import annotations
 
 import datetime as dt
+import re
 import textwrap
 from pathlib import Path
 
@@ -226,3 +227,51 @@ def test_data_files_get_the_gap_with_file_line_and_field(runner, tmp_path: Path)
     assert result.exit_code == 1
     assert "nothing was imported" in result.output
     assert store_counts(runner.app) == before
+
+
+def test_moving_a_round_to_a_zone_where_its_time_is_skipped_is_refused(time_app: Flask) -> None:
+    client, token = time_app.test_client(), _token(time_app)
+    _round(client, token, 1, "paris-ring", "2023-03-12")
+    assert _session(client, token, 1, "2023-03-12", "02:30").status_code == 201
+    before = store_counts(time_app)
+    etag = client.get(f"{ROUNDS}/1").headers["ETag"]
+    moved = client.patch(
+        f"{ROUNDS}/1", json={"circuit": "indy-oval"}, headers={**_auth(token), "If-Match": etag}
+    )
+    assert moved.status_code == 422, moved.json
+    assert (
+        "02:30 does not exist on Sun 12 March 2023 in America/Indiana/Indianapolis"
+        in moved.json["detail"]
+    )
+    assert "circuit" in moved.json["detail"]
+    assert store_counts(time_app) == before
+
+
+def test_the_second_occurrence_survives_export_and_reimport(runner, tmp_path: Path) -> None:
+    path = tmp_path / "in" / "fold-cup-2023.yaml"
+    path.parent.mkdir()
+    path.write_text(
+        textwrap.dedent(GAP_FILE)
+        .lstrip()
+        .replace("gap-cup", "fold-cup")
+        .replace('time: "02:30"\n        duration: 30', 'time: "01:30"\n        duration: 30')
+        .replace('"+05:00"', '"+01:00"'),
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["data", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    client = runner.app.test_client()
+    race_2 = client.get("/api/v1/championships/fold-cup-2023/rounds/1/sessions/race-2").json
+    assert race_2["start_utc"] == "2023-10-29T01:30:00Z"
+    assert race_2["local_start"] == "2023-10-29T02:30:00+01:00"
+    out = tmp_path / "out"
+    assert runner.invoke(args=["data", "export", str(out)]).exit_code == 0
+    exported = (out / "championships" / "fold-cup-2023.yaml").read_text(encoding="utf-8")
+    assert re.search(r"utc_offset: ['\"]?\+01:00", exported), exported
+    assert exported.count("utc_offset") == 1  # the first occurrence needs no offset
+    # The exported file reads back as the same occurrence.
+    result = runner.invoke(args=["data", "validate", str(out)])
+    assert result.exit_code == 0, result.output
+    before = store_counts(runner.app)
+    assert runner.invoke(args=["data", "import", str(out)]).exit_code == 0
+    assert store_counts(runner.app) == before  # nothing changed

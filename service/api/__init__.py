@@ -9,7 +9,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from ..notify.worker import HOUSEKEEPING
-from . import read, seasons, webhooks, write
+from . import read, seasons, stats, webhooks, write
 from .authorization import authorize_write
 from .docs import EXTENSION, docs_page
 from .writing import PREFIX, purge_idempotency_records, require_json_body
@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(write.blp)
     api.register_blueprint(seasons.blp)
     api.register_blueprint(webhooks.blp)
+    api.register_blueprint(stats.blp)
     # 401 before anything else, 403 before the body is looked at; then the body's type.
     app.before_request(authorize_write)
     app.before_request(require_json_body)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from ..store.base import Base, UTCDateTime
 
-TOKEN_PERMISSIONS = ("calendar", "results", "articles", "webhooks")
+TOKEN_PERMISSIONS = ("calendar", "results", "articles", "webhooks", "stats")
 
 
 class ApiToken(Base):

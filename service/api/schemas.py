@@ -28,6 +28,7 @@ from ..domain.choices import (
 )
 from ..domain.text import check_text, parse_number
 from ..domain.timesheet import parse_gap, parse_time
+from ..notify.chat import WEBHOOK_FORMATS
 from ..notify.models import DELIVERY_STATUSES, WEBHOOK_EVENT_TYPES
 
 SLUG = validate.Regexp(SLUG_PATTERN, error="must be a slug such as 'race-1'")
@@ -538,6 +539,13 @@ class WebhookUpdate(StrictSchema):
         metadata={"description": "lead time of session.starting_soon (default 30)"},
     )
     enabled = fields.Boolean(metadata={"description": "true re-enables a disabled subscription"})
+    format = fields.String(
+        validate=validate.OneOf(WEBHOOK_FORMATS),
+        metadata={
+            "description": "body shape: standard (Standard Webhooks JSON, the default), "
+            "discord (a Discord incoming-webhook message) or slack (a Slack one)"
+        },
+    )
 
 
 class WebhookCreate(WebhookUpdate):
@@ -557,6 +565,7 @@ class WebhookOut(Schema):
     championship = fields.String(allow_none=True)
     competitor = fields.String(allow_none=True)
     reminder_minutes = WholeNumber(required=True)
+    format = fields.String(required=True)
     enabled = fields.Boolean(required=True)
     disabled_reason = fields.String(allow_none=True)
     failing_since = fields.String(allow_none=True)
@@ -607,3 +616,44 @@ class DeliveryQuery(PageQuery):
 
 WebhookPage = page_of(WebhookOut, "WebhookPage")
 DeliveryPage = page_of(DeliveryOut, "DeliveryPage")
+
+
+# -- subscriber counts --------------------------------------------------------------------
+
+
+class FeedStatsQuery(StrictSchema):
+    championship = fields.String(
+        load_default=None,
+        validate=SLUG,
+        metadata={"description": "only this championship's feeds (a scoped token must say)"},
+    )
+    from_ = fields.Date(
+        data_key="from",
+        load_default=None,
+        metadata={"description": "first day (default: 30 days ago)"},
+    )
+    to = fields.Date(load_default=None, metadata={"description": "last day (default: today, UTC)"})
+
+
+class FeedDayOut(Schema):
+    day = fields.String(required=True)
+    feed = fields.String(required=True, metadata={"description": "the feed's path"})
+    championship = fields.String(allow_none=True)
+    direct = fields.Integer(
+        required=True, metadata={"description": "distinct fetchers that are a person's own app"}
+    )
+    aggregators = fields.Integer(required=True)
+    aggregator_subscribers = fields.Integer(
+        required=True,
+        metadata={"description": "subscribers aggregators report (1 for one that reports none)"},
+    )
+    total = fields.Integer(
+        required=True, metadata={"description": "direct + aggregator_subscribers"}
+    )
+
+
+class FeedStatsOut(Schema):
+    start = fields.String(required=True, data_key="from")
+    end = fields.String(required=True, data_key="to")
+    championship = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(FeedDayOut), required=True)

@@ -17,8 +17,10 @@ from flask_smorest import Blueprint
 
 from ..domain import queries
 from ..notify import subscriptions
+from ..notify.enqueue import webhook_delivery
 from ..notify.models import Delivery, DeliveryAttempt, WebhookSubscription
 from ..notify.outbound_http import UnsafeTarget, check_configured
+from ..notify.payloads import ping_event
 from ..notify.queue import replay
 from ..notify.signing import new_webhook_secret, seal
 from ..representations import instant
@@ -60,6 +62,7 @@ def webhook_dict(sub: WebhookSubscription) -> dict[str, Any]:
         "championship": sub.championship,
         "competitor": sub.competitor,
         "reminder_minutes": sub.reminder_minutes,
+        "format": sub.format,
         "enabled": sub.enabled,
         "disabled_reason": sub.disabled_reason,
         "failing_since": instant(sub.failing_since),
@@ -126,7 +129,15 @@ def _check_filters(session: Any, principal: Principal, args: dict[str, Any]) -> 
         raise WriteError("competitor", f"no competitor {competitor!r}")
 
 
-EDITABLE = ("url", "description", "event_types", "championship", "competitor", "reminder_minutes")
+EDITABLE = (
+    "url",
+    "description",
+    "event_types",
+    "championship",
+    "competitor",
+    "reminder_minutes",
+    "format",
+)
 
 
 @blp.route("/webhooks", methods=["POST"])
@@ -154,6 +165,7 @@ def create_webhook(args: dict[str, Any]) -> Response:
             reminder_minutes=args.get("reminder_minutes")
             or current_app.config["REMINDER_DEFAULT_MINUTES"],
             secret_encrypted=seal(current_app.config, secret),
+            format=args.get("format", "standard"),
             enabled=args.get("enabled", True),
             deleted=False,
             created_at=now,
@@ -283,6 +295,26 @@ def replay_delivery(public_id: str, message_id: str) -> Response:
         if not sub.enabled:
             raise WriteError("webhook", "the subscription is disabled: PATCH enabled=true first")
         replay(session, delivery, now)
+        session.flush()
+        body = delivery_dict(delivery, [])
+    return json_response(body, status=202, etag=False)
+
+
+@blp.route("/webhooks/<public_id>/test", methods=["POST"])
+@blp.response(202, DeliveryOut)
+@_documented
+@write_rule("webhooks", webhook_championship)
+def test_webhook(public_id: str) -> Response:
+    """Send a signed `ping` event now (queued for the worker, in the subscription's format),
+    to check the set-up; follow it in the delivery log."""
+    principal = writer()
+    now = utc_now()
+    with write_session() as session:
+        sub = _own(session, principal, public_id)
+        if not sub.enabled:
+            raise WriteError("webhook", "the subscription is disabled: PATCH enabled=true first")
+        delivery = webhook_delivery(sub, ping_event(sub.public_id, now), now)
+        session.add(delivery)
         session.flush()
         body = delivery_dict(delivery, [])
     return json_response(body, status=202, etag=False)

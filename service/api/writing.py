@@ -24,7 +24,7 @@ from .tokens import Principal
 
 PREFIX = "/api/v1"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-BODYLESS_POSTS = ("/rotate-secret", "/replay")
+BODYLESS_POSTS = ("/rotate-secret", "/replay", "/test")
 
 
 class NotFoundError(Exception):

@@ -438,3 +438,35 @@ def collect_items(
 def feed_updated(items: Sequence[NewsItem], fallback: dt.datetime) -> dt.datetime:
     """The feed's own updated time: its newest entry change, from the data, never "now"."""
     return max((item.updated for item in items), default=fallback)
+
+
+# -- sentences for notifications ------------------------------------------------------------
+
+
+def describe_session_time(session: Session) -> str:
+    """ "Sun 4 June 14:00 CEST (12:00 UTC)", or "Sun 4 June, time TBC"."""
+    return _when(session.local_date, session.local_time, session.round.circuit.timezone, True)
+
+
+def describe_results(session: Session, podium: int = 3) -> str:
+    """ "Circuit Paul Ricard, Race 1 results: 1st A / B, 2nd C / D, 3rd E / F"."""
+    label = f"{wording.session_label(session)} results"
+    if session.results_status == "withdrawn":
+        return f"{label} withdrawn"
+    top = [r for r in sorted(session.results, key=_result_order) if r.position][:podium]
+    if not top:
+        return f"{label} published"
+    lines = [f"{wording.ordinal(r.position)} {' / '.join(c.name for c in r.credited)}" for r in top]
+    return f"{label}: {', '.join(lines)}"
+
+
+def describe_reminder(session: Session, minutes: int) -> str:
+    """ "Race 2 at Circuit Paul Ricard starts in 30 minutes — 14:00 CEST"."""
+    zone_name = session.round.circuit.timezone
+    if session.local_date is None or session.local_time is None:
+        clock = "time TBC"
+    else:
+        start = localize(dt.datetime.combine(session.local_date, session.local_time), zone_name)
+        clock = f"{start:%H:%M %Z}"
+    place = wording.round_label(session.round)
+    return f"{session.name} at {place} starts in {minutes} minutes — {clock}"

@@ -13,6 +13,7 @@ Channels:
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import hashlib
 import json
 import secrets
@@ -25,7 +26,6 @@ from flask import Flask
 from sqlalchemy import select
 
 from ..domain import queries
-from ..domain.keys import session_key
 from ..domain.timing import session_time, utc_iso
 from ..store.data_version import forget_data_version
 from ..store.engine import get_store, write_session
@@ -49,6 +49,7 @@ class Job:
     payload: str
     webhook: dict[str, Any] | None
     websub: dict[str, Any] | None
+    dedupe_key: str | None = None
 
 
 def load_job(app: Flask, delivery_id: int) -> Job | None:
@@ -83,6 +84,7 @@ def load_job(app: Flask, delivery_id: int) -> Job | None:
             delivery.payload,
             webhook,
             websub,
+            delivery.dedupe_key,
         )
 
 
@@ -126,14 +128,39 @@ def _attempt(
     except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
         return Outcome(ok=False, error=f"{type(exc).__name__}: {exc}"), None
     ok = 200 <= answer.status < 300
+    wait = rate_limit_wait(answer) if answer.status == 429 else None
     outcome = Outcome(
         ok=ok,
         status_code=answer.status,
         latency_ms=answer.latency_ms,
         error=None if ok else f"HTTP {answer.status}",
+        retry_after=wait,
         **(on_success if ok else {}),
     )
     return outcome, answer
+
+
+def rate_limit_wait(answer: Answer) -> float:
+    """Seconds a 429 asks us to wait: ``Retry-After`` (seconds or an HTTP date, Slack and
+    RFC 9110), else the JSON body's ``retry_after`` (seconds, Discord), else one second."""
+    header = (answer.retry_after or "").strip()
+    if header:
+        try:
+            return max(0.0, float(header))
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(header)
+            except (TypeError, ValueError):
+                when = None
+            if when is not None and when.tzinfo is not None:
+                return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+    try:
+        value = json.loads(answer.body or b"null")
+    except ValueError:
+        value = None
+    if isinstance(value, dict) and isinstance(value.get("retry_after"), int | float):
+        return max(0.0, float(value["retry_after"]))
+    return 1.0
 
 
 # -- webhooks -----------------------------------------------------------------------------
@@ -144,7 +171,7 @@ def _webhook(app: Flask, job: Job, now: dt.datetime) -> Outcome:
     if not job.webhook["active"]:
         return Outcome(ok=False, skipped="the subscription is disabled or deleted")
     if job.event_type == "session.starting_soon":
-        moved = _reminder_obsolete(app, json.loads(job.payload))
+        moved = _reminder_obsolete(app, job.dedupe_key or "")
         if moved:
             return Outcome(ok=False, skipped=moved)
     body = job.payload.encode()
@@ -159,10 +186,17 @@ def _webhook(app: Flask, job: Job, now: dt.datetime) -> Outcome:
     return _attempt(app, job.webhook["url"], "POST", headers, body)[0]
 
 
-def _reminder_obsolete(app: Flask, body: dict[str, Any]) -> str | None:
-    """Why a planned reminder no longer applies (moved, cancelled, gone), or None."""
-    planned = body["data"]["session"]
-    key = session_key(planned["championship"], planned["round"], planned["slug"])
+def _reminder_obsolete(app: Flask, dedupe_key: str) -> str | None:
+    """Why a planned reminder no longer applies (moved, cancelled, gone), or None.
+
+    The session and its planned start are read from the reminder's key
+    (``reminder:<subscription>:<session key>:<start UTC>``, see ``reminders.py``): the
+    body may be a chat message that carries neither.
+    """
+    try:
+        _, _, key, planned_start = dedupe_key.split(":", 3)
+    except ValueError:
+        return "the reminder has no planned session"
     with get_store(app).sessions() as session:
         found = queries.session_by_key(session, key)
         if found is None:
@@ -172,7 +206,7 @@ def _reminder_obsolete(app: Flask, body: dict[str, Any]) -> str | None:
         if found.round.status not in REMINDER_ROUND_STATUSES:
             return f"the round is {found.round.status}"
         start = session_time(found).start_utc
-        if start is None or utc_iso(start) != planned["start_utc"]:
+        if start is None or utc_iso(start) != planned_start:
             return "the session moved since this reminder was planned"
     return None
 

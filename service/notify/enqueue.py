@@ -10,12 +10,14 @@ import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from flask import current_app, has_app_context, has_request_context, request
 from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 
 from ..domain.models import Change
 from ..domain.queries import championship_slugs_of
+from .chat import ChatMessage, chat_body
 from .models import Delivery, WebhookSubscription, WebSubSubscription
 from .payloads import Event, event_for_change
 
@@ -77,10 +79,36 @@ def new_delivery(
     )
 
 
+def public_base_url() -> str:
+    """``PUBLIC_BASE_URL``, else the current request's root; "" when neither is known."""
+    if has_app_context() and current_app.config["PUBLIC_BASE_URL"]:
+        return str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    if has_request_context():
+        return request.url_root.rstrip("/")
+    return ""
+
+
+def delivery_body(fmt: str, event: Event, base_url: str) -> dict[str, Any]:
+    """The JSON a subscription in format ``fmt`` receives for ``event``."""
+    if fmt == "standard":
+        return event.body()
+    url = f"{base_url}{event.path}" if base_url and event.path else None
+    message = ChatMessage(event.title or "gridfeed", event.sentence or event.type, url, event.at)
+    return chat_body(fmt, message)
+
+
 def webhook_delivery(
-    sub: WebhookSubscription, event: Event, now: dt.datetime, **refs: Any
+    sub: WebhookSubscription,
+    event: Event,
+    now: dt.datetime,
+    base_url: str | None = None,
+    **refs: Any,
 ) -> Delivery:
-    body = json.dumps(event.body(), ensure_ascii=False, separators=(",", ":"))
+    """A pending delivery of ``event`` to ``sub``, in the subscription's format."""
+    base = public_base_url() if base_url is None else base_url
+    body = json.dumps(
+        delivery_body(sub.format, event, base), ensure_ascii=False, separators=(",", ":")
+    )
     return new_delivery("webhook", event.type, body, now, webhook_id=sub.id, **refs)
 
 

@@ -51,6 +51,8 @@ class WebhookSubscription(Base):
     championship: Mapped[str | None] = mapped_column(String(100))
     competitor: Mapped[str | None] = mapped_column(String(100))
     reminder_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    # What the body looks like: standard (Standard Webhooks), discord or slack (chat.py).
+    format: Mapped[str] = mapped_column(String(20), default="standard", server_default="standard")
     secret_encrypted: Mapped[str] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(String(500))

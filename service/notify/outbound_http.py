@@ -55,6 +55,8 @@ class Answer:
     status: int
     body: bytes
     latency_ms: int
+    # The Retry-After header, as sent (rate limits, 429 and 503).
+    retry_after: str | None = None
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -199,4 +201,4 @@ def send(
     finally:
         pool.close()
     latency = int((time.monotonic() - started) * 1000)
-    return Answer(response.status, bytes(received), latency)
+    return Answer(response.status, bytes(received), latency, response.headers.get("Retry-After"))

@@ -19,6 +19,14 @@ from ..domain import queries
 from ..domain.change_values import decode_value
 from ..domain.models import Article, Change, Session
 from ..domain.timing import localize, utc_iso
+from ..domain.wording import round_path, session_label
+from ..news.entries import (
+    describe_reminder,
+    describe_results,
+    describe_round_change,
+    describe_session_change,
+    describe_session_time,
+)
 from ..representations import article_dict, circuit_dict, results_dict, session_dict
 
 
@@ -32,6 +40,10 @@ class Event:
     championships: frozenset[str]
     # For articles: the competitors it is about. None: any competitor of the championships.
     competitors: frozenset[str] | None = None
+    # For people (chat formats): a title, the sentence the news feed writes, a site path.
+    title: str = ""
+    sentence: str = ""
+    path: str | None = None
 
     def body(self) -> dict[str, Any]:
         """The JSON body of a delivery."""
@@ -92,8 +104,12 @@ def _session_event(session: OrmSession, change: Change) -> Event | None:
         return None
     current = session_dict(found)
     scope = frozenset([found.round.championship.slug])
+    words = _session_words(found)
     if change.action == "created":
-        return Event("session.scheduled", change.at, {"session": current}, scope)
+        sentence = f"{session_label(found)} scheduled: {describe_session_time(found)}"
+        return Event(
+            "session.scheduled", change.at, {"session": current}, scope, **words, sentence=sentence
+        )
     before, after = change.before or {}, change.after or {}
     zone = found.round.circuit.timezone
     merged_before = {**after, **before}
@@ -111,7 +127,19 @@ def _session_event(session: OrmSession, change: Change) -> Event | None:
         "previous": previous,
     }
     cancelled = after.get("status") == "cancelled" and before.get("status") != "cancelled"
-    return Event("session.cancelled" if cancelled else "session.changed", change.at, data, scope)
+    sentence = describe_session_change(found, before, after) or (
+        f"{session_label(found)} updated: {describe_session_time(found)}"
+    )
+    kind = "session.cancelled" if cancelled else "session.changed"
+    return Event(kind, change.at, data, scope, **words, sentence=sentence)
+
+
+def _session_words(found: Session) -> dict[str, Any]:
+    """The title and link a chat message about a session carries."""
+    return {
+        "title": found.round.championship.name,
+        "path": f"{round_path(found.round)}#{found.slug}",
+    }
 
 
 def _round_event(session: OrmSession, change: Change) -> Event | None:
@@ -134,7 +162,18 @@ def _round_event(session: OrmSession, change: Change) -> Event | None:
         "changed_fields": changed_fields(change),
         "previous": change.before,
     }
-    return Event("round.changed", change.at, data, frozenset([found.championship.slug]))
+    sentence = describe_round_change(found, change.before or {}, change.after or {}) or (
+        f"{found.championship.name} round {found.number} ({found.display_name}) {change.action}"
+    )
+    return Event(
+        "round.changed",
+        change.at,
+        data,
+        frozenset([found.championship.slug]),
+        title=found.championship.name,
+        sentence=sentence,
+        path=round_path(found),
+    )
 
 
 def _results_event(session: OrmSession, change: Change) -> Event | None:
@@ -143,7 +182,17 @@ def _results_event(session: OrmSession, change: Change) -> Event | None:
         return None
     kind = "results.published" if change.action == "published" else "results.corrected"
     data = {"results": results_dict(found), "action": change.action}
-    return Event(kind, change.at, data, frozenset([found.round.championship.slug]))
+    sentence = describe_results(found)
+    if change.action == "corrected":
+        sentence = f"Corrected: {sentence}"
+    return Event(
+        kind,
+        change.at,
+        data,
+        frozenset([found.round.championship.slug]),
+        **_session_words(found),
+        sentence=sentence,
+    )
 
 
 def _article_event(session: OrmSession, change: Change) -> Event | None:
@@ -157,10 +206,30 @@ def _article_event(session: OrmSession, change: Change) -> Event | None:
         data,
         frozenset(found.championships),
         frozenset(found.competitors),
+        title=found.title,
+        sentence=found.summary or found.title,
+        path=f"/news/{found.slug}",
     )
 
 
 def reminder_event(found: Session, minutes: int, now: dt.datetime) -> Event:
     """``session.starting_soon`` for a timed session, ``minutes`` before its start."""
     data = {"session": session_dict(found), "minutes_before": minutes}
-    return Event("session.starting_soon", now, data, frozenset([found.round.championship.slug]))
+    return Event(
+        "session.starting_soon",
+        now,
+        data,
+        frozenset([found.round.championship.slug]),
+        **_session_words(found),
+        sentence=describe_reminder(found, minutes),
+    )
+
+
+PING = "ping"
+
+
+def ping_event(subscription_id: str, now: dt.datetime) -> Event:
+    """The ``ping`` a subscription's owner sends to check the set-up."""
+    sentence = "gridfeed test message: this webhook is set up and receives notifications."
+    data = {"webhook": subscription_id, "message": sentence}
+    return Event(PING, now, data, frozenset(), title="gridfeed: test", sentence=sentence)

@@ -66,6 +66,8 @@ class Outcome:
     error: str | None = None
     skipped: str | None = None
     content_hash: str | None = None
+    # A rate limit (429): seconds the receiver asked us to wait before trying again.
+    retry_after: float | None = None
 
     @property
     def reason(self) -> str | None:
@@ -78,6 +80,8 @@ class Outcome:
         """The attempt's outcome as logged."""
         if self.skipped:
             return "skipped"
+        if self.retry_after is not None:
+            return "rate_limited"
         return "delivered" if self.ok else "failed"
 
 
@@ -125,6 +129,14 @@ def finish(app: Flask, delivery_id: int, worker_id: str, outcome: Outcome, now: 
             if websub is not None and outcome.content_hash:
                 websub.content_hash = outcome.content_hash
             return delivery.status
+        if outcome.retry_after is not None and not _overdue(delivery, schedule, now):
+            # Rate limited (Discord, Slack): wait as asked. The endpoint works, so this does
+            # not use up a retry or count towards disabling the subscription.
+            delivery.status = "pending"
+            delivery.attempts -= 1
+            wait = min(max(outcome.retry_after, MIN_RATE_LIMIT_WAIT), MAX_RATE_LIMIT_WAIT)
+            delivery.next_attempt_at = now + dt.timedelta(seconds=wait)
+            return delivery.status
         if webhook is not None and webhook.failing_since is None:
             webhook.failing_since = now
         if delivery.attempts > len(schedule) or delivery.channel == "websub_verify":
@@ -146,6 +158,17 @@ def finish(app: Flask, delivery_id: int, worker_id: str, outcome: Outcome, now: 
             seconds=retry_delay(schedule, delivery.attempts)
         )
         return delivery.status
+
+
+# A receiver's wait is honoured within these bounds (seconds).
+MIN_RATE_LIMIT_WAIT = 0.5
+MAX_RATE_LIMIT_WAIT = 3600.0
+
+
+def _overdue(delivery: Delivery, schedule: Sequence[float], now: dt.datetime) -> bool:
+    """Whether a delivery has been trying longer than the whole retry schedule (an hour at
+    least): a receiver that keeps answering 429 is then treated as failing."""
+    return (now - delivery.created_at).total_seconds() > max(sum(schedule), MAX_RATE_LIMIT_WAIT)
 
 
 def replay(session: OrmSession, delivery: Delivery, now: dt.datetime) -> None:

@@ -72,5 +72,6 @@ def plan_reminders(app: Flask, now: dt.datetime) -> int:
             event = reminder_event(found, sub.reminder_minutes, now)
             scope = by_competitor.get(sub.competitor, frozenset())
             if subscription_wants(sub, event, scope):
-                planned += insert_once(session, webhook_delivery(sub, event, now), dedupe_key)
+                delivery = webhook_delivery(sub, event, now, app.config["PUBLIC_BASE_URL"])
+                planned += insert_once(session, delivery, dedupe_key)
         return planned

@@ -97,6 +97,14 @@ def lease_seconds(raw: str | None) -> int:
     return max(minimum, min(maximum, requested))
 
 
+def _host_of(url: str) -> str | None:
+    """The host a URL names, or None when it names none (the URL is refused below)."""
+    try:
+        return urlsplit(url).hostname
+    except ValueError:  # "http://[::1/": an unclosed IPv6 literal
+        return None
+
+
 @bp.post("/websub")
 def hub() -> Response:
     """Accept a subscribe or unsubscribe request; verification of intent follows."""
@@ -106,10 +114,7 @@ def hub() -> Response:
     mode = form.get("hub.mode", "")
     # Each request makes the hub send a verification GET: limit who asks, and for whom.
     enforce("RATE_LIMIT_WEBSUB_CLIENT", "websub-client", request.remote_addr or "unknown")
-    try:
-        callback_host = urlsplit(form.get("hub.callback", "")).hostname
-    except ValueError:
-        callback_host = None  # a broken URL: refused below, naming hub.callback
+    callback_host = _host_of(form.get("hub.callback", ""))
     if callback_host:
         enforce("RATE_LIMIT_WEBSUB_CALLBACK_HOST", "websub-callback-host", callback_host)
     try:

@@ -26,6 +26,7 @@ import click
 from flask import Flask, current_app
 
 from ..config import parse_bool
+from ..stats import daily as stats_daily
 from ..writes import utc_now
 from . import queue, reminders
 from .delivery import load_job, perform
@@ -59,11 +60,14 @@ class Worker:
         self.clock = clock
 
     def housekeeping(self) -> None:
-        """Plan due reminders, retire expired WebSub leases, forget old delivery logs."""
+        """Plan due reminders, retire expired WebSub leases, forget old delivery logs; write
+        this process's feed counts and close past counting days."""
         now = self.clock()
         reminders.plan_reminders(self.app, now)
         queue.expire_websub_leases(self.app, now)
         queue.purge_finished(self.app, now)
+        stats_daily.flush(self.app, now.date())
+        stats_daily.close_days(self.app, now.date())
         # Chores of higher layers (the API's idempotency records), registered by them.
         for chore in self.app.extensions.get(HOUSEKEEPING, ()):
             chore(self.app, now)

@@ -53,3 +53,10 @@ def news_links(kind: str | None = None, slug: str | None = None) -> list[FeedLin
 def feed_links(kind: str | None = None, slug: str | None = None) -> list[FeedLink]:
     """Every feed of a scope: the calendar first, then the news feeds."""
     return [calendar_link(kind, slug), *news_links(kind, slug)]
+
+
+def round_calendar_link(slug: str, number: int) -> FeedLink:
+    """The iCal feed of one round of a championship."""
+    return FeedLink(
+        "Calendar (iCal)", f"/championships/{slug}/rounds/{number}.ics", "text/calendar"
+    )

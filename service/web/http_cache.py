@@ -19,6 +19,7 @@ from flask import Flask, Response, current_app, request
 
 from ..store.data_version import data_version
 from ..store.engine import read_session
+from .fetch_stats import count_fetch
 from .site import hub_url
 
 EXTENSION = "gridfeed.render_cache"
@@ -111,6 +112,19 @@ def render_cached(key: Hashable, version: int, render: Callable[[], Rendered]) -
     return cache.get_or_make((key, version), render)  # type: ignore[return-value]
 
 
+def cacheable_response(rendered: Rendered, max_age: int) -> Response:
+    """Stored bytes with ETag, Last-Modified, public Cache-Control, CORS, 304s and HEAD."""
+    response = Response(rendered.body, content_type=rendered.content_type)
+    response.set_etag(rendered.etag)
+    response.last_modified = rendered.last_modified
+    response.cache_control.public = True
+    response.cache_control.max_age = max_age
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Link"
+    response.vary.add("Accept-Encoding")
+    return response.make_conditional(request)
+
+
 def feed_response(
     rendered: Rendered,
     max_age: int,
@@ -121,14 +135,7 @@ def feed_response(
 
     Every feed names its WebSub hub in ``Link`` (WebSub discovery), next to ``self``.
     """
-    response = Response(rendered.body, content_type=rendered.content_type)
-    response.set_etag(rendered.etag)
-    response.last_modified = rendered.last_modified
-    response.cache_control.public = True
-    response.cache_control.max_age = max_age
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Link"
-    response.vary.add("Accept-Encoding")
+    response = cacheable_response(rendered, max_age)
     links = list(links or [])
     hub = hub_url()
     if hub and not any(rel == "hub" for _, rel in links):
@@ -137,4 +144,5 @@ def feed_response(
         response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)
     if filename:
         response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response.make_conditional(request)
+    count_fetch()
+    return response
