@@ -55,7 +55,13 @@ from .schemas import (
     TeamUpdate,
 )
 from .tokens import decide
-from .writing import NotFoundError, authenticated_operation, check_if_match, perform_write
+from .writing import (
+    already_exists,
+    authenticated_operation,
+    check_if_match,
+    found_or_404,
+    perform_write,
+)
 
 blp = Blueprint(
     "api_seasons",
@@ -67,14 +73,12 @@ blp = Blueprint(
 _documented = authenticated_operation(blp)
 
 
-def _need(found: Any, what: str, slug: str) -> Any:
-    if found is None:
-        raise NotFoundError(what, f"no {what} {slug!r}")
-    return found
-
-
 def _championship(w: Writer, slug: str) -> Championship:
-    return _need(queries.championship_by_slug(w.session, slug), "championship", slug)
+    return found_or_404(queries.championship_by_slug(w.session, slug), "championship", slug)
+
+
+def _entry(w: Writer, championship: Championship, slug: str) -> Entry:
+    return found_or_404(queries.entry_of(w.session, championship, slug), "entry", slug)
 
 
 def _competitor_entries(w: Writer, competitor: Competitor) -> list[Entry]:
@@ -92,10 +96,6 @@ def _merged(current: Any, args: dict[str, Any], names: dict[str, str]) -> dict[s
         model: args[api] if api in args else getattr(current, model, None)
         for api, model in names.items()
     }
-
-
-def _exists(what: str, slug: str) -> WriteError:
-    return WriteError("slug", f"{what} {slug!r} already exists; PATCH it instead")
 
 
 # -- circuits, teams and competitors --------------------------------------------------------
@@ -134,7 +134,7 @@ class Registry:
 
         def action(w: Writer) -> tuple[int, Any, str]:
             if self.find(w.session, args["slug"]) is not None:
-                raise _exists(self.entity, args["slug"])
+                raise already_exists(self.entity, args["slug"])
             created = self.upsert(w)(args["slug"], _merged(None, args, self.names))
             body = self.show(w, created)
             return 201, body, body["url"]
@@ -146,7 +146,7 @@ class Registry:
         principal = writer()
 
         def action(w: Writer) -> tuple[int, Any, None]:
-            current = _need(self.find(w.session, slug), self.entity, slug)
+            current = found_or_404(self.find(w.session, slug), self.entity, slug)
             check_if_match(self.show(w, current))
             updated = self.upsert(w)(slug, _merged(current, args, self.names))
             if "slug" in args:
@@ -160,7 +160,7 @@ class Registry:
         principal = writer()
 
         def action(w: Writer) -> tuple[int, Any, None]:
-            current = _need(self.find(w.session, slug), self.entity, slug)
+            current = found_or_404(self.find(w.session, slug), self.entity, slug)
             check_if_match(self.show(w, current))
             w.delete(self.entity, current)
             return 204, None, None
@@ -321,7 +321,7 @@ def create_entry(args: dict[str, Any], slug: str) -> Response:
     def action(w: Writer) -> tuple[int, Any, str]:
         championship = _championship(w, slug)
         if queries.entry_of(w.session, championship, args["slug"]) is not None:
-            raise _exists("entry", args["slug"])
+            raise already_exists("entry", args["slug"])
         fields, drivers = _entry_fields(w, None, args), _drivers(w, None, args)
         body = entry_dict(w.upsert_entry(championship, args["slug"], fields, drivers))
         return 201, body, body["url"]
@@ -340,7 +340,7 @@ def update_entry(args: dict[str, Any], slug: str, entry_slug: str) -> Response:
 
     def action(w: Writer) -> tuple[int, Any, None]:
         championship = _championship(w, slug)
-        current = _need(queries.entry_of(w.session, championship, entry_slug), "entry", entry_slug)
+        current = _entry(w, championship, entry_slug)
         check_if_match(entry_dict(current))
         fields, drivers = _entry_fields(w, current, args), _drivers(w, current, args)
         return 200, entry_dict(w.upsert_entry(championship, entry_slug, fields, drivers)), None
@@ -359,7 +359,7 @@ def delete_entry(slug: str, entry_slug: str) -> Response:
 
     def action(w: Writer) -> tuple[int, Any, None]:
         championship = _championship(w, slug)
-        current = _need(queries.entry_of(w.session, championship, entry_slug), "entry", entry_slug)
+        current = _entry(w, championship, entry_slug)
         check_if_match(entry_dict(current))
         w.delete("entry", current)
         return 204, None, None
@@ -418,10 +418,10 @@ def import_results(args: dict[str, Any], slug: str, number: int, session_slug: s
 
     def action(w: Writer) -> tuple[int, Any, None]:
         championship = _championship(w, slug)
-        round_ = _need(
+        round_ = found_or_404(
             next((r for r in championship.rounds if r.number == number), None), "round", str(number)
         )
-        session = _need(
+        session = found_or_404(
             next((s for s in round_.sessions if s.slug == session_slug), None),
             "session",
             session_slug,

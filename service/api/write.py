@@ -51,7 +51,14 @@ from .schemas import (
     SessionUpdate,
 )
 from .tokens import decide
-from .writing import NotFoundError, authenticated_operation, check_if_match, perform_write
+from .writing import (
+    NotFoundError,
+    already_exists,
+    authenticated_operation,
+    check_if_match,
+    found_or_404,
+    perform_write,
+)
 
 blp = Blueprint(
     "api_write",
@@ -64,10 +71,7 @@ _documented = authenticated_operation(blp)
 
 
 def _find(writer: Writer, model: type[Any], slug: str, what: str) -> Any:
-    found = queries.by_slug(writer.session, model, slug)
-    if found is None:
-        raise NotFoundError(what, f"no {what} {slug!r}")
-    return found
+    return found_or_404(queries.by_slug(writer.session, model, slug), what, slug)
 
 
 def _round(writer: Writer, championship: Championship, number: int) -> Round:
@@ -108,7 +112,7 @@ def create_championship(args: dict[str, Any]) -> Response:
     def action(w: Writer) -> tuple[int, Any, str]:
         slug = args["slug"]
         if queries.by_slug(w.session, Championship, slug):
-            raise WriteError("slug", f"championship {slug!r} already exists; PATCH it instead")
+            raise already_exists("championship", slug)
         created = w.upsert_championship(slug, _championship_fields(None, args))
         body = championship_dict(created)
         return 201, body, body["url"]
@@ -279,9 +283,9 @@ def put_results(args: dict[str, Any], slug: str, number: int, session_slug: str)
 
     def action(w: Writer) -> tuple[int, Any, None]:
         # The whole graph in a few queries: no query per line or per result shown back.
-        championship = queries.championship_by_slug(w.session, slug)
-        if championship is None:
-            raise NotFoundError("championship", f"no championship {slug!r}")
+        championship = found_or_404(
+            queries.championship_by_slug(w.session, slug), "championship", slug
+        )
         session = _session(w, _round(w, championship, number), session_slug)
         if session.results_status != "none":
             check_if_match(results_dict(session))

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain.text import check_text
 from ..store.engine import write_session
-from ..writes import Writer, write
+from ..writes import WriteError, Writer, write
 from .json_bodies import BodyError, check_json_body
 from .models import IdempotencyRecord, delete_idempotency_records_before, idempotency_record
 from .problems import problem
@@ -34,6 +34,18 @@ class NotFoundError(Exception):
         super().__init__(message)
         self.what = what
         self.message = message
+
+
+def found_or_404(found: Any, what: str, name: object) -> Any:
+    """``found``, or a 404 naming the ``what`` (championship, entry, …) that does not exist."""
+    if found is None:
+        raise NotFoundError(what, f"no {what} {name!r}")
+    return found
+
+
+def already_exists(what: str, slug: str) -> WriteError:
+    """The 422 for a create whose slug is taken: the client should PATCH instead."""
+    return WriteError("slug", f"{what} {slug!r} already exists; PATCH it instead")
 
 
 def require_json_body() -> Response | None:
