@@ -884,7 +884,7 @@ def main() -> None:
         with ExitStack() as stack:
             server = None
             if args.database == "postgres":
-                server = stack.enter_context(throwaway_postgres(work / "pg", args.pg_port))
+                server = stack.enter_context(throwaway_postgres(args.pg_port))
             scales = args.scales or ("1,16" if args.x16 else "1")
             for scale in (int(x) for x in scales.split(",")):
                 run_scale(scale, args, work, server)

@@ -9,7 +9,9 @@ the write path, ``synthetic.py``), so both databases hold the same rows, ids inc
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,10 +27,12 @@ BATCH = 2000  # rows per INSERT batch
 
 
 @contextmanager
-def throwaway_postgres(state: Path, port: int = DEFAULT_PORT) -> Iterator[str]:
-    """Start ``.ci/postgres.sh`` with TMPDIR ``state`` on ``port``; yield its SQLAlchemy URL;
-    stop it (and remove its state) afterwards, whatever happened."""
-    state.mkdir(parents=True, exist_ok=True)
+def throwaway_postgres(port: int = DEFAULT_PORT) -> Iterator[str]:
+    """Start ``.ci/postgres.sh`` with a TMPDIR of its own on ``port``; yield its SQLAlchemy
+    URL; stop it (and remove its state) afterwards, whatever happened."""
+    # Readable by the postgres user the script runs the server as when this runs as root.
+    state = Path(tempfile.mkdtemp(prefix="gridfeed-bench-pg-"))
+    state.chmod(0o755)
     env = {**os.environ, "TMPDIR": str(state), "GRIDFEED_PG_PORT": str(port)}
     started = subprocess.run(
         ["bash", str(SCRIPT), "start"], env=env, capture_output=True, text=True, check=False
@@ -40,6 +44,7 @@ def throwaway_postgres(state: Path, port: int = DEFAULT_PORT) -> Iterator[str]:
         yield url
     finally:
         subprocess.run(["bash", str(SCRIPT), "stop"], env=env, capture_output=True, check=False)
+        shutil.rmtree(state, ignore_errors=True)
 
 
 def fresh_database(server_url: str, name: str) -> str:
