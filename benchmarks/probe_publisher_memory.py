@@ -16,6 +16,7 @@ import re
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -54,6 +55,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--writes", type=int, default=1000)
     parser.add_argument("--burst", type=int, default=10)
+    parser.add_argument(
+        "--skip-everything",
+        action="store_true",
+        help="do not publish everything first (a worker's start: only what writes affect)",
+    )
+    parser.add_argument(
+        "--trace", action="store_true", help="print the 12 largest allocation growths (slow)"
+    )
     args = parser.parse_args()
     from service import create_app
     from service.publish import publisher
@@ -73,7 +82,10 @@ def main() -> None:
         }
     )
     started = time.monotonic()
-    publisher.publish_everything(app, "probe")
+    if args.skip_everything:
+        publisher.drain(app, "probe")
+    else:
+        publisher.publish_everything(app, "probe")
     facts, fragments = publisher.facts_of(app), publisher.fragments_of(app)
 
     def line(writes: int) -> None:
@@ -90,8 +102,16 @@ def main() -> None:
         move(app, step)
         if step % args.burst == 0:
             publisher.drain(app, "probe")
+        if step == 10 and args.trace:
+            tracemalloc.start(8)
+            first = tracemalloc.take_snapshot()
         if step % 100 == 0 or step == 10:
             line(step)
+    if args.trace:
+        growth = tracemalloc.take_snapshot().compare_to(first, "traceback")
+        for stat in growth[:12]:
+            print(f"\n{stat.size_diff / 1e6:+.1f} MB in {stat.count_diff:+,} blocks:")
+            print("\n".join(stat.traceback.format()[-8:]))
 
 
 if __name__ == "__main__":
