@@ -204,8 +204,8 @@ def report(
     port = free_port()
     command = web_command(port)
     command[-1:-1] = ["--access-logformat", ACCESS_FORMAT]
-    log = LOGS / f"cold-x{scale}-{publisher}.log"
-    worker_log = LOGS / f"cold-x{scale}-worker.log"
+    log = LOGS / f"cold-x{scale}-{publisher}-gunicorn.log"
+    worker_log = LOGS / f"cold-x{scale}-flask-worker.log"
     who = (
         "the web process publishes everything at start, before it listens"
         if publisher == "web"
@@ -235,7 +235,7 @@ def report(
                 )
             )
         try:
-            listening = wait_for_listen(port, processes[0], timeout=max(bound, 900))
+            listening = wait_for_listen(port, processes[0], timeout=3600)
             base = f"http://127.0.0.1:{port}"
             print(f"gunicorn accepted connections {listening:.1f} s after it was started\n")
             print("| burst | requests | statuses | server max s | server p99 s | over 1 s "

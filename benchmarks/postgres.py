@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -34,13 +35,24 @@ def throwaway_postgres(port: int = DEFAULT_PORT) -> Iterator[str]:
     state = Path(tempfile.mkdtemp(prefix="gridfeed-bench-pg-"))
     state.chmod(0o755)
     env = {**os.environ, "TMPDIR": str(state), "GRIDFEED_PG_PORT": str(port)}
-    started = subprocess.run(
-        ["bash", str(SCRIPT), "start"], env=env, capture_output=True, text=True, check=False
-    )
-    url = started.stdout.strip().rpartition("GRIDFEED_TEST_POSTGRES_URL=")[2]
     try:
-        if started.returncode or not url:
-            raise RuntimeError(f"PostgreSQL did not start: {started.stdout}{started.stderr}")
+        # The port is in the ephemeral range: a client socket of any loopback connection on
+        # this busy machine can hold it for a moment ("Address already in use").
+        for attempt in range(1, 6):
+            started = subprocess.run(
+                ["bash", str(SCRIPT), "start"], env=env, capture_output=True, text=True
+            )
+            url = started.stdout.strip().rpartition("GRIDFEED_TEST_POSTGRES_URL=")[2]
+            if not started.returncode and url:
+                break
+            log = state / "gridfeed-ci-postgres" / "log"
+            server_log = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            print(f"- PostgreSQL did not start (attempt {attempt}): {started.stderr}"
+                  f"{server_log}", file=sys.stderr, flush=True)  # fmt: skip
+            subprocess.run(["bash", str(SCRIPT), "stop"], env=env, capture_output=True)
+            time.sleep(3)
+        else:
+            raise RuntimeError("PostgreSQL did not start: see the lines above")
         yield url
     finally:
         subprocess.run(["bash", str(SCRIPT), "stop"], env=env, capture_output=True, check=False)
