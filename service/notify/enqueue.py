@@ -63,21 +63,29 @@ def competitor_scopes(
     }
 
 
+def new_delivery_values(
+    channel: str, event_type: str, payload: str, now: dt.datetime, **refs: Any
+) -> dict[str, Any]:
+    """The column values of a pending delivery, due now, with a new message id (for bulk
+    inserts; ``new_delivery`` makes the ORM object)."""
+    return {
+        "public_id": new_message_id(),
+        "channel": channel,
+        "event_type": event_type,
+        "payload": payload,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        **refs,
+    }
+
+
 def new_delivery(
     channel: str, event_type: str, payload: str, now: dt.datetime, **refs: Any
 ) -> Delivery:
     """A pending delivery, due now, with a new message id."""
-    return Delivery(
-        public_id=new_message_id(),
-        channel=channel,
-        event_type=event_type,
-        payload=payload,
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-        **refs,
-    )
+    return Delivery(**new_delivery_values(channel, event_type, payload, now, **refs))
 
 
 def public_base_url() -> str:
@@ -98,6 +106,13 @@ def delivery_body(fmt: str, event: Event, base_url: str) -> dict[str, Any]:
     return chat_body(fmt, message)
 
 
+def delivery_payload(fmt: str, event: Event, base_url: str) -> str:
+    """The stored body (JSON text) of a delivery of ``event`` in format ``fmt``."""
+    return json.dumps(
+        delivery_body(fmt, event, base_url), ensure_ascii=False, separators=(",", ":")
+    )
+
+
 def webhook_delivery(
     sub: WebhookSubscription,
     event: Event,
@@ -107,9 +122,7 @@ def webhook_delivery(
 ) -> Delivery:
     """A pending delivery of ``event`` to ``sub``, in the subscription's format."""
     base = public_base_url() if base_url is None else base_url
-    body = json.dumps(
-        delivery_body(sub.format, event, base), ensure_ascii=False, separators=(",", ":")
-    )
+    body = delivery_payload(sub.format, event, base)
     return new_delivery("webhook", event.type, body, now, webhook_id=sub.id, **refs)
 
 
