@@ -457,3 +457,88 @@ def test_two_workers_on_postgres_expand_every_change_once(
         logged = list(reversed(delivery_log(client, token, sub)))
         assert [d["payload"]["data"]["session"]["local_time"] for d in logged] == times
     get_store(app).engine.dispose()
+
+
+def test_a_worker_killed_mid_expansion_leaves_the_change_to_be_expanded_once(
+    pg_database: str,
+) -> None:
+    """``kill -9`` of a worker process inside its expansion transaction: nothing of it
+    commits, and the next worker expands the change once, for every subscription."""
+    import signal
+    import subprocess
+    import sys
+
+    from .conftest import REPO_ROOT
+    from .notify_helpers import (
+        FAST,
+        ROUND_2,
+        delivery_log,
+        new_token,
+        patch_session,
+        running_worker,
+        subscribe,
+    )
+    from .receivers import receiving, wait_for
+
+    app = _app(pg_database, **FAST)
+    client, token = app.test_client(), new_token(app)
+    watcher = create_engine(pg_database, isolation_level="AUTOCOMMIT")
+    holder = create_engine(pg_database)
+
+    def expansion_waits() -> bool:
+        with watcher.connect() as conn:
+            return bool(
+                conn.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                        "current_database() AND wait_event_type = 'Lock' "
+                        "AND query ILIKE 'INSERT INTO deliveries%'"
+                    )
+                )
+            )
+
+    with receiving() as first, receiving() as second:
+        subs = [subscribe(client, token, r.url, ["session.changed"]) for r in (first, second)]
+        patch_session(client, token, f"{ROUND_2}/sessions/race-1", local_time="17:00")
+        with holder.connect() as conn, conn.begin():
+            # Hold the second subscription's row: inserting its delivery checks the foreign
+            # key (FOR KEY SHARE) and waits there, inside the worker's expansion transaction.
+            conn.execute(
+                text("SELECT id FROM webhook_subscriptions WHERE public_id = :id FOR UPDATE"),
+                {"id": subs[1]["id"]},
+            )
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "service", "worker", "--threads", "2"],
+                cwd=REPO_ROOT,
+                env={
+                    **os.environ,
+                    "DATABASE_URL": pg_database,
+                    "SECRET_KEY": TEST_SECRET_KEY,
+                    "GRIDFEED_TRUSTED_HOSTS": "localhost",
+                    "GRIDFEED_AUTO_MIGRATE": "0",
+                    "GRIDFEED_AUTO_SEED": "0",
+                    "GRIDFEED_DATA_DIR": str(DATA_DIR),
+                    "GRIDFEED_ALLOW_LOOPBACK_TARGETS": "1",
+                },
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                wait_for(expansion_waits, timeout=60, what="the worker's expansion to wait")
+            finally:
+                worker.send_signal(signal.SIGKILL)
+                worker.wait(30)
+        assert all(delivery_log(client, token, sub) == [] for sub in subs)  # nothing committed
+        with running_worker(app):
+            wait_for(lambda: first.posts() and second.posts(), what="both deliveries")
+            wait_for(
+                lambda: all(
+                    [d["status"] for d in delivery_log(client, token, sub)] == ["delivered"]
+                    for sub in subs
+                ),
+                what="one delivered delivery per subscription",
+            )
+        assert len(first.posts()) == len(second.posts()) == 1
+    watcher.dispose()
+    holder.dispose()
+    get_store(app).engine.dispose()
