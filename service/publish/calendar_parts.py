@@ -22,8 +22,11 @@ from ..domain.site import Site
 from .models import CalendarPart
 from .skeleton import RoundRef
 
-# Parts remembered per process, by encoded size (x1: about 15 MB for every round).
-MEMORY_BYTES = 64 * 1024 * 1024
+# Parts remembered per process, by decoded size: every round of the x1 synthetic data set
+# (3,840 sessions) takes about 9 MB, so x16 fits too. A batch walks the rounds of the whole
+# calendar in order, so a bound below that would make the LRU miss on every round.
+MEMORY_BYTES = 192 * 1024 * 1024
+EVENT_OVERHEAD = 200  # bytes of a decoded EventPart besides its byte strings
 # Part keys looked up in the store in one statement.
 LOOKUP_CHUNK = 500
 
@@ -62,8 +65,12 @@ class PartsMemory:
             self._items.move_to_end(key)
             return found[1]
 
-    def put(self, key: PartKey, stamp: str, part: RoundPart, size: int) -> None:
-        """Remember ``part`` (``size``: its encoded bytes) under ``key``."""
+    def put(self, key: PartKey, stamp: str, part: RoundPart) -> None:
+        """Remember ``part`` under ``key``."""
+        size = sum(
+            len(e.local) + len(e.utc or b"") + len(e.alarm_text or b"") + EVENT_OVERHEAD
+            for e in part
+        )
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
@@ -129,7 +136,7 @@ class PartsReader:
                 if stamps.get(key) != stamp:
                     continue  # made before the round last changed
                 part = decode_part(data)
-                self.memory.put(key, stamp, part, len(data))
+                self.memory.put(key, stamp, part)
                 found[key] = part
         return found
 
@@ -146,7 +153,7 @@ class PartsReader:
             round_: Round = rounds[round_id]
             part = round_part(round_, site, competitors[competitor_id])
             data = encode_part(part)
-            self.memory.put(key, stamps[key], part, len(data))
+            self.memory.put(key, stamps[key], part)
             self.made[key] = PartRow(key, stamps[key], data)
             found[key] = part
         return found
