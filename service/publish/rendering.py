@@ -36,7 +36,9 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 NEWS_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 # The date in every news feed's tag: id. Part of the ids subscribers store: never change it.
 FEED_ID_DATE = dt.date(2023, 1, 1)
-GZIP_LEVEL = 9  # compressed once per change, served many times: spend the CPU once
+# Level 6, not 9: on the synthetic /calendar.ics (2.9 MB) level 9 took 2.4x the time for a
+# copy 1.6 % smaller (176,687 vs 179,540 bytes), and this runs on every change of the feed.
+GZIP_LEVEL = 6
 
 
 @dataclass(frozen=True)
