@@ -496,48 +496,57 @@ def championship_rows(session: OrmSession) -> list[Any]:
     )
 
 
-def round_rows(session: OrmSession) -> list[Any]:
-    """Every round's own columns and its circuit's name, by championship and number."""
-    return list(
-        session.execute(
-            select(
-                Round.id,
-                Round.championship_id,
-                Round.number,
-                Round.name,
-                Round.circuit_id,
-                Circuit.name.label("circuit_name"),
-                Round.start_date,
-                Round.end_date,
-                Round.status,
-                Round.field_size,
-                Round.note,
-                Round.revision,
-                Round.updated_at,
-            )
-            .join(Circuit, Circuit.id == Round.circuit_id)
-            .order_by(Round.championship_id, Round.number)
-        )
-    )
+def round_rows(session: OrmSession, ids: Sequence[int] | None = None) -> list[Any]:
+    """Every round's (or these rounds') own columns and circuit name, by championship and
+    number."""
+    stmt = select(
+        Round.id,
+        Round.championship_id,
+        Round.number,
+        Round.name,
+        Round.circuit_id,
+        Circuit.name.label("circuit_name"),
+        Round.start_date,
+        Round.end_date,
+        Round.status,
+        Round.field_size,
+        Round.note,
+        Round.revision,
+        Round.updated_at,
+    ).join(Circuit, Circuit.id == Round.circuit_id)
+    if ids is not None:
+        stmt = stmt.where(Round.id.in_(list(ids)))
+    return list(session.execute(stmt.order_by(Round.championship_id, Round.number)))
 
 
-def session_stamp_rows(session: OrmSession) -> list[Any]:
-    """Every session's round, order and change marks (what says its events changed)."""
-    return list(
-        session.execute(
-            select(
-                Session.round_id,
-                Session.id,
-                Session.position,
-                Session.revision,
-                Session.updated_at,
-                Session.status,
-                Session.results_status,
-                Session.results_revision,
-                Session.results_updated_at,
-            ).order_by(Session.round_id, Session.position, Session.id)
-        )
+def session_stamp_rows(session: OrmSession, round_ids: Sequence[int] | None = None) -> list[Any]:
+    """Every session's (or these rounds' sessions') round, order and change marks (what says
+    its events changed)."""
+    stmt = select(
+        Session.round_id,
+        Session.id,
+        Session.position,
+        Session.revision,
+        Session.updated_at,
+        Session.status,
+        Session.results_status,
+        Session.results_revision,
+        Session.results_updated_at,
     )
+    if round_ids is not None:
+        stmt = stmt.where(Session.round_id.in_(list(round_ids)))
+    return list(session.execute(stmt.order_by(Session.round_id, Session.position, Session.id)))
+
+
+def latest_change_id(session: OrmSession) -> int:
+    """The id of the newest change record (0 when none): writers take ids in commit order."""
+    return session.scalar(select(func.max(Change.id))) or 0
+
+
+def changes_between(session: OrmSession, after: int, upto: int) -> list[tuple[str, str]]:
+    """``(entity, key)`` of the change records with ids in ``(after, upto]``."""
+    stmt = select(Change.entity, Change.key).where(Change.id > after, Change.id <= upto)
+    return [(entity, key) for entity, key in session.execute(stmt)]
 
 
 def competitor_row(session: OrmSession, slug: str) -> Any | None:

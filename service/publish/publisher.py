@@ -30,12 +30,14 @@ from .calendar_parts import PartRow, PartsMemory, prune_parts, save_parts
 from .feeds import CALENDAR, NEWS, NEWS_FORMATS, FeedSpec, spec_for_key
 from .files import path_of, remove_feed_files, write_feed_files
 from .rendering import Rendered, Snapshot, render_feed
+from .skeleton import SkeletonMemo
 
 log = logging.getLogger("gridfeed.publish")
 # The origin published for when no GRIDFEED_PUBLIC_BASE_URL is set and no request has named
 # one yet: what the Flask test client and a local `curl localhost` send.
 DEFAULT_ORIGIN = "http://localhost"
 PARTS_EXTENSION = "gridfeed.calendar_parts"
+SKELETON_EXTENSION = "gridfeed.calendar_skeleton"
 CODE_EXTENSION = "gridfeed.renderer_code"
 # Waiting jobs a publication of everything takes off the queue at once.
 EVERYTHING_CLAIMS = 10_000
@@ -83,7 +85,8 @@ def renderer_code(app: Flask) -> str:
 
 def snapshot_for(app: Flask, session: OrmSession) -> Snapshot:
     """A batch's view of the store, sharing this process's memory of round parts."""
-    return Snapshot(session, parts_memory_of(app), renderer_code(app))
+    skeletons = app.extensions.setdefault(SKELETON_EXTENSION, SkeletonMemo())
+    return Snapshot(session, parts_memory_of(app), renderer_code(app), skeletons)
 
 
 def default_origins(app: Flask, session: OrmSession) -> list[str]:

@@ -29,7 +29,7 @@ from ..news.formats import render as render_news
 from ..store.data_version import data_state
 from .calendar_parts import PartsMemory, PartsReader
 from .feeds import CALENDAR, FeedSpec
-from .skeleton import RoundRef, Skeleton, load_skeleton
+from .skeleton import RoundRef, Skeleton, SkeletonMemo, load_skeleton
 
 CALENDAR_CONTENT_TYPE = "text/calendar; charset=utf-8"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -83,10 +83,15 @@ class Snapshot:
     and the articles once, on first use, and shares them across feeds of the batch."""
 
     def __init__(
-        self, session: OrmSession, memory: PartsMemory | None = None, salt: str = ""
+        self,
+        session: OrmSession,
+        memory: PartsMemory | None = None,
+        salt: str = "",
+        skeletons: SkeletonMemo | None = None,
     ) -> None:
         self.session = session
         self.salt = salt
+        self.skeletons = skeletons
         self.parts = PartsReader(session, memory if memory is not None else PartsMemory())
         self._skeleton: Skeleton | None = None
         self._own_rounds: dict[int, frozenset[int]] = {}
@@ -97,7 +102,10 @@ class Snapshot:
     def skeleton(self) -> Skeleton:
         """Every championship and round with its stamp, read once per batch."""
         if self._skeleton is None:
-            self._skeleton = load_skeleton(self.session, self.salt)
+            if self.skeletons is not None:
+                self._skeleton = self.skeletons.load(self.session, self.salt)
+            else:
+                self._skeleton = load_skeleton(self.session, self.salt)
         return self._skeleton
 
     def own_rounds(self, competitor_id: int) -> frozenset[int]:

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.orm import Session as OrmSession
 
 from ..domain import queries
+from ..domain.keys import split_session_key
 
 
 @dataclass(frozen=True)
@@ -67,18 +69,77 @@ class Skeleton:
         return [r for c in championships for r in self.rounds.get(c.id, ())]
 
 
+# Changes that alter only their own round's rows: the skeleton memo re-reads just that round.
+ROUND_LOCAL = frozenset({"session", "results"})
+# Changes no calendar shows.
+UNSHOWN = frozenset({"article"})
+
+
+@dataclass
+class SkeletonRows:
+    """A skeleton as read, kept between batches by ``SkeletonMemo``."""
+
+    cursor: int  # the newest change record included
+    salt: str
+    championships: list[ChampionshipRef]
+    epochs: tuple[int, dict[str, int]]
+    rounds: dict[int, RoundRef]
+
+
+class SkeletonMemo:
+    """The last skeleton this process read, brought up to date from the change records: after
+    a change to a session or its results only that round is read again. One per app."""
+
+    def __init__(self) -> None:
+        self._rows: SkeletonRows | None = None
+        self._lock = threading.Lock()
+
+    def load(self, session: OrmSession, salt: str) -> Skeleton:
+        """The skeleton as the store holds it now."""
+        # The cursor first: a change committed after it is read again next time, never lost
+        # (writers serialise on the data-state row, so change ids follow commit order).
+        cursor = queries.latest_change_id(session)
+        with self._lock:
+            rows = self._rows
+        if rows is None or rows.salt != salt or cursor < rows.cursor:
+            rows = _read_all(session, salt, cursor)
+        elif cursor > rows.cursor:
+            rows = _read_changed(session, rows, cursor)
+        with self._lock:
+            self._rows = rows
+        return _skeleton(rows)
+
+
 def load_skeleton(session: OrmSession, salt: str) -> Skeleton:
     """Read the skeleton; ``salt`` (the renderer's code fingerprint) goes into every stamp."""
-    championships = [ChampionshipRef(*row) for row in queries.championship_rows(session)]
-    by_id = {c.id: c for c in championships}
-    unowned, by_championship = queries.change_epochs(session)
-    sessions: dict[int, list[tuple[object, ...]]] = defaultdict(list)
-    for row in queries.session_stamp_rows(session):
-        sessions[row.round_id].append(tuple(row))
-    skeleton = Skeleton(championships)
-    for row in queries.round_rows(session):
+    return _skeleton(_read_all(session, salt, queries.latest_change_id(session)))
+
+
+def _read_all(session: OrmSession, salt: str, cursor: int) -> SkeletonRows:
+    rows = SkeletonRows(
+        cursor,
+        salt,
+        [ChampionshipRef(*row) for row in queries.championship_rows(session)],
+        queries.change_epochs(session),
+        {},
+    )
+    rows.rounds = _round_refs(session, rows, None)
+    return rows
+
+
+def _round_refs(
+    session: OrmSession, rows: SkeletonRows, ids: Sequence[int] | None
+) -> dict[int, RoundRef]:
+    """The refs of every round (or of rounds ``ids``), read now."""
+    marks: dict[int, list[tuple[object, ...]]] = defaultdict(list)
+    for mark in queries.session_stamp_rows(session, ids):
+        marks[mark.round_id].append(tuple(mark))
+    by_id = {c.id: c for c in rows.championships}
+    unowned, by_championship = rows.epochs
+    refs = {}
+    for row in queries.round_rows(session, ids):
         championship = by_id[row.championship_id]
-        marks = sessions.get(row.id, [])
+        sessions = marks.get(row.id, [])
         championship_part = (
             championship.slug,
             championship.name,
@@ -86,11 +147,11 @@ def load_skeleton(session: OrmSession, salt: str) -> Skeleton:
             by_championship.get(championship.slug, 0),
         )
         stamp = hashlib.sha256(
-            repr((salt, tuple(row), marks, championship_part, unowned)).encode()
+            repr((rows.salt, tuple(row), sessions, championship_part, unowned)).encode()
         ).hexdigest()[:40]
-        # Session rows are (round_id, id, position, revision, updated_at, ...).
-        updated = max([row.updated_at, *(mark[4] for mark in marks)])
-        ref = RoundRef(
+        # Session marks are (round_id, id, position, revision, updated_at, ...).
+        updated = max([row.updated_at, *(mark[4] for mark in sessions)])
+        refs[row.id] = RoundRef(
             row.id,
             championship,
             row.number,
@@ -98,5 +159,31 @@ def load_skeleton(session: OrmSession, salt: str) -> Skeleton:
             stamp,
             updated,  # type: ignore[arg-type]
         )
-        skeleton.rounds.setdefault(championship.id, []).append(ref)
+    return refs
+
+
+def _read_changed(session: OrmSession, rows: SkeletonRows, cursor: int) -> SkeletonRows:
+    changes = queries.changes_between(session, rows.cursor, cursor)
+    if any(entity not in ROUND_LOCAL | UNSHOWN for entity, _ in changes):
+        return _read_all(session, rows.salt, cursor)
+    by_number = {(r.championship.slug, r.number): r.id for r in rows.rounds.values()}
+    touched: set[int] = set()
+    for entity, key in changes:
+        if entity in UNSHOWN:
+            continue
+        championship, number, _ = split_session_key(key)
+        round_id = by_number.get((championship, number))
+        if round_id is None:
+            return _read_all(session, rows.salt, cursor)
+        touched.add(round_id)
+    rounds = {i: ref for i, ref in rows.rounds.items() if i not in touched}
+    if touched:
+        rounds.update(_round_refs(session, rows, sorted(touched)))
+    return replace(rows, cursor=cursor, rounds=rounds)
+
+
+def _skeleton(rows: SkeletonRows) -> Skeleton:
+    skeleton = Skeleton(rows.championships)
+    for ref in sorted(rows.rounds.values(), key=lambda r: (r.championship.id, r.number)):
+        skeleton.rounds.setdefault(ref.championship.id, []).append(ref)
     return skeleton
