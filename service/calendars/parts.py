@@ -20,7 +20,7 @@ import json
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 
 from ..domain.models import Competitor, Round
 from ..domain.site import Site
@@ -50,7 +50,37 @@ class EventPart:
     last: dt.datetime | None = None
 
 
-RoundPart = tuple[EventPart, ...]
+@dataclass(frozen=True)
+class RoundPart:
+    """A round's events in feed order, with what joining them without options needs."""
+
+    events: tuple[EventPart, ...]
+
+    @cached_property
+    def local_block(self) -> bytes:
+        """Every event as a feed without options shows it, joined."""
+        return b"".join(event.local for event in self.events)
+
+    @cached_property
+    def spans(self) -> dict[str, tuple[dt.datetime, dt.datetime]]:
+        """For each zone a local start names, the UTC instants its VTIMEZONE must cover."""
+        spans: dict[str, tuple[dt.datetime, dt.datetime]] = {}
+        for event in self.events:
+            if event.first is not None and event.last is not None:
+                assert event.tzid is not None
+                _widen(spans, event.tzid, event.first, event.last)
+        return spans
+
+
+def _widen(
+    spans: dict[str, tuple[dt.datetime, dt.datetime]],
+    zone: str,
+    low: dt.datetime,
+    high: dt.datetime,
+) -> None:
+    if zone in spans:
+        low, high = min(low, spans[zone][0]), max(high, spans[zone][1])
+    spans[zone] = (low, high)
 
 
 def _event_part(kind: str, local: EventFacts, utc: EventFacts | None) -> EventPart:
@@ -75,7 +105,7 @@ def round_part(round_: Round, settings: Site, competitor: Competitor | None = No
             continue  # no day yet: listed only in the round's description
         utc = session_facts(session, UTC_OPTIONS, settings, competitor)
         events.append(_event_part(session.kind, local, utc))
-    return tuple(events)
+    return RoundPart(tuple(events))
 
 
 def compose(
@@ -91,7 +121,12 @@ def compose(
     events: list[bytes] = []
     spans: dict[str, tuple[dt.datetime, dt.datetime]] = {}
     for part in parts:
-        for event in part:
+        if options == DEFAULT_OPTIONS:  # the published default: whole blocks, no event loop
+            events.append(part.local_block)
+            for zone, (low, high) in part.spans.items():
+                _widen(spans, zone, low, high)
+            continue
+        for event in part.events:
             if not options.selects(event.kind):
                 continue
             body = event.utc if options.utc and event.utc is not None else event.local
@@ -99,13 +134,9 @@ def compose(
                 alarms = b"".join(valarm_ical(m, event.alarm_text) for m in options.alarms)
                 body = body[: -len(END_EVENT)] + alarms + END_EVENT
             events.append(body)
-            if options.utc or event.first is None or event.last is None:
-                continue
-            assert event.tzid is not None
-            low, high = event.first, event.last
-            if event.tzid in spans:
-                low, high = min(low, spans[event.tzid][0]), max(high, spans[event.tzid][1])
-            spans[event.tzid] = (low, high)
+            if not options.utc and event.first is not None and event.last is not None:
+                assert event.tzid is not None
+                _widen(spans, event.tzid, event.first, event.last)
     timezones = cache.many(
         [
             (("vtimezone", zone, span), partial(vtimezone_ical, zone, *span))
@@ -147,7 +178,7 @@ def encode_part(part: RoundPart) -> bytes:
             _instant(e.first),
             _instant(e.last),
         ]
-        for e in part
+        for e in part.events
     ]
     raw = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return zlib.compress(raw, COMPRESS_LEVEL)
@@ -156,15 +187,17 @@ def encode_part(part: RoundPart) -> bytes:
 def decode_part(data: bytes) -> RoundPart:
     """The round part ``encode_part`` stored."""
     rows = json.loads(zlib.decompress(data))
-    return tuple(
-        EventPart(
-            kind,
-            local.encode("utf-8"),
-            _bytes(utc),
-            _bytes(alarm_text),
-            tzid,
-            _parse_instant(first),
-            _parse_instant(last),
+    return RoundPart(
+        tuple(
+            EventPart(
+                kind,
+                local.encode("utf-8"),
+                _bytes(utc),
+                _bytes(alarm_text),
+                tzid,
+                _parse_instant(first),
+                _parse_instant(last),
+            )
+            for kind, local, utc, alarm_text, tzid, first, last in rows
         )
-        for kind, local, utc, alarm_text, tzid, first, last in rows
     )

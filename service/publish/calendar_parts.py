@@ -69,7 +69,7 @@ class PartsMemory:
         """Remember ``part`` under ``key``."""
         size = sum(
             len(e.local) + len(e.utc or b"") + len(e.alarm_text or b"") + EVENT_OVERHEAD
-            for e in part
+            for e in part.events
         )
         with self._lock:
             old = self._items.pop(key, None)

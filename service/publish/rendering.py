@@ -95,6 +95,7 @@ class Snapshot:
         self.parts = PartsReader(session, memory if memory is not None else PartsMemory())
         self._skeleton: Skeleton | None = None
         self._own_rounds: dict[int, frozenset[int]] = {}
+        self._last_change: dict[tuple[str, ...] | None, dt.datetime | None] = {}
         self._championships: Sequence[Championship] | None = None
         self._articles: Sequence[Article] | None = None
         self._news: dict[Hashable, list[NewsItem]] = {}
@@ -107,6 +108,13 @@ class Snapshot:
             else:
                 self._skeleton = load_skeleton(self.session, self.salt)
         return self._skeleton
+
+    def last_change_at(self, championships: Sequence[str] | None) -> dt.datetime | None:
+        """``queries.last_change_at``, asked once per batch for each set of championships."""
+        key = None if championships is None else tuple(championships)
+        if key not in self._last_change:
+            self._last_change[key] = queries.last_change_at(self.session, championships)
+        return self._last_change[key]
 
     def own_rounds(self, competitor_id: int) -> frozenset[int]:
         """The rounds where the competitor has a result of their own."""
@@ -227,7 +235,6 @@ def _load_calendar(snapshot: Snapshot, spec: FeedSpec, url: str) -> Loaded | Non
 def _calendar(
     snapshot: Snapshot, spec: FeedSpec, site: Site, fragments: FragmentCache
 ) -> Rendered | None:
-    session = snapshot.session
     loaded = _load_calendar(snapshot, spec, spec.key(site.base_url))
     if loaded is None:
         return None
@@ -240,10 +247,7 @@ def _calendar(
     body = compose(meta, site, parts, spec.options, fragments)
     slugs = sorted({r.championship.slug for r in rounds})
     scoped = None if spec.kind == "all" else slugs
-    stamps = [
-        max((r.updated_at for r in rounds), default=None),
-        queries.last_change_at(session, scoped),
-    ]
+    stamps = [max((r.updated_at for r in rounds), default=None), snapshot.last_change_at(scoped)]
     changed = max((s for s in stamps if s), default=EPOCH)
     tags = purge_tags(slugs, competitor.slug if competitor else None)
     return Rendered.of(body, CALENDAR_CONTENT_TYPE, changed, tags)
