@@ -13,6 +13,7 @@ Two of icalendar's rough edges are wrapped here, once:
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 
 from icalendar import Alarm, Calendar, Event
@@ -95,14 +96,18 @@ def alarm_description_line(facts: EventFacts) -> bytes:
 
 def valarm_ical(minutes: int, description_line: bytes) -> bytes:
     """One DISPLAY alarm ``minutes`` before the start, as ``alarm_properties`` describes it."""
+    return _alarm_head(minutes) + description_line + b"END:VALARM\r\n"
+
+
+@lru_cache(maxsize=64)
+def _alarm_head(minutes: int) -> bytes:
+    # The same for every event: encoded once, not once per event of a large variant.
     trigger = vDuration(dt.timedelta(minutes=-minutes))
     return b"".join(
         [
             b"BEGIN:VALARM\r\n",
             _content_line("ACTION", vText("DISPLAY")),
             _content_line("TRIGGER", trigger),
-            description_line,
-            b"END:VALARM\r\n",
         ]
     )
 
