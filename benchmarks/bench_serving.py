@@ -72,8 +72,9 @@ ORIGIN = "http://bench.gridfeed.example"
 PARTS = ("static", "readers", "propagation", "change", "rss", "cold")
 # The parts that share one set of servers on a published database.
 SERVED_PARTS = {"static", "readers", "propagation", "change", "rss"}
-# Server logs of the last run (gunicorn's access and error log): where a 5xx is explained.
-LOGS = CACHE.parent / "results" / "serving-logs"
+# Server logs of this run (gunicorn's access and error log): where a 5xx is explained. One
+# directory per run, so runs at the same time never remove each other's logs.
+LOGS = CACHE.parent / "results" / "serving-logs" / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
 ICAL_GENERATOR = "ical-generator@8"
 # Long enough for the start-up check (issue 13); it seals nothing that outlives the run.
 BENCH_SECRET_KEY = "gridfeed-benchmark-only-" + "0123456789abcdef" * 2
@@ -703,7 +704,7 @@ def run_scale(scale: int, args: argparse.Namespace, work: Path, server: str | No
     if "cold" in parts:
         cold = cold_start.report(
             scale, work / "cold", server, gridfeed_env, flask_cli, args.cold_seconds,
-            args.publisher,
+            args.publisher, LOGS,
         )  # fmt: skip
         print(f"(load average after the cold part: {load_average()})\n", flush=True)
     if not parts & SERVED_PARTS:
@@ -887,8 +888,8 @@ def main() -> None:
         f"load average {load_average()}._"
     )
     work = Path(tempfile.mkdtemp(prefix="gridfeed-serving-"))
-    shutil.rmtree(LOGS, ignore_errors=True)
     LOGS.mkdir(parents=True)
+    print(f"Server logs: {LOGS.relative_to(ROOT)}", file=sys.stderr)
     try:
         with ExitStack() as stack:
             server = None

@@ -33,7 +33,7 @@ from pathlib import Path
 import requests
 
 from benchmarks.postgres import fresh_database, timed_copy
-from benchmarks.synthetic import CACHE, cached_database
+from benchmarks.synthetic import cached_database
 from tests.servers import free_port, stop, web_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +42,6 @@ SERIES = "series-00-2025"
 SESSION = f"/api/v1/championships/{SERIES}/rounds/1/sessions/race-1"
 VARIANTS = ("?alarm=30", "?include=race", "?tz=utc")
 CLIENTS = 16
-LOGS = CACHE.parent / "results" / "serving-logs"
 # One access log line: server time in ms, status, request line.
 ACCESS_FORMAT = 'cold %(M)s %(s)s "%(r)s"'
 ACCESS_LINE = re.compile(r'^cold (\d+) (\d{3}) "(\S+) (\S+)')
@@ -174,7 +173,8 @@ def report(
     gridfeed_env: Callable[[str, str, Path], dict[str, str]],
     flask_cli: Callable[..., str],
     bound: float,
-    publisher: str = "web",
+    publisher: str,
+    logs: Path,
 ) -> dict | None:
     """Measure and print the cold part at ``scale`` (on PostgreSQL when ``server`` is set).
 
@@ -204,8 +204,8 @@ def report(
     port = free_port()
     command = web_command(port)
     command[-1:-1] = ["--access-logformat", ACCESS_FORMAT]
-    log = LOGS / f"cold-x{scale}-{publisher}-gunicorn.log"
-    worker_log = LOGS / f"cold-x{scale}-flask-worker.log"
+    log = logs / f"cold-x{scale}-{publisher}-gunicorn.log"
+    worker_log = logs / f"cold-x{scale}-flask-worker.log"
     who = (
         "the web process publishes everything at start, before it listens"
         if publisher == "web"
