@@ -130,6 +130,8 @@ def specs_for_scope(session: OrmSession, scope: str) -> list[FeedSpec]:
         return _news(kind, slug)
     if name == "competitor":
         return _calendar_and_news("competitor", rest)
+    if name == jobs.SERIES:
+        return [FeedSpec(CALENDAR, "series", rest)]
     raise ValueError(f"unknown publish scope {scope!r}")
 
 
@@ -196,7 +198,7 @@ def publish_specs(
             if parsed is not None:
                 wanted.setdefault(key, parsed)
         fragments = fragments_of(app)
-        snapshot = Snapshot(session, facts_of(app))
+        snapshot = Snapshot(session, facts_of(app), now)
         for key, (origin, spec) in wanted.items():
             made = render_feed(
                 snapshot, spec, site_for(app, origin), hub_for(app, origin), fragments
@@ -300,8 +302,9 @@ def publish_key(app: Flask, key: str) -> stored.StoredFeed | None:
         return stored.lookup(session, key)
 
 
-def run_pending(app: Flask, worker_id: str, limit: int = 50) -> int:
-    """Claim waiting publish jobs and publish them (as one batch); return how many jobs."""
+def run_pending(app: Flask, worker_id: str, limit: int = 50, now: dt.datetime | None = None) -> int:
+    """Claim waiting publish jobs and publish them (as one batch) as of ``now`` (the worker's
+    clock; default the current time); return how many jobs."""
     claimed = jobs.claim(app, worker_id, limit, utc_now())
     if not claimed:
         return 0
@@ -312,7 +315,7 @@ def run_pending(app: Flask, worker_id: str, limit: int = 50) -> int:
         else:
             specs = [spec for scope in scopes for spec in specs_for_scope(session, scope)]
     try:
-        publish_specs(app, specs, prune=jobs.EVERYTHING in scopes)
+        publish_specs(app, specs, now=now, prune=jobs.EVERYTHING in scopes)
     except Exception:
         for job in claimed:
             jobs.release(app, job, worker_id)
@@ -322,11 +325,11 @@ def run_pending(app: Flask, worker_id: str, limit: int = 50) -> int:
     return len(claimed)
 
 
-def drain(app: Flask, worker_id: str) -> int:
+def drain(app: Flask, worker_id: str, now: dt.datetime | None = None) -> int:
     """Publish until no job waits (jobs requested again meanwhile included)."""
     total = 0
     while True:
-        done = run_pending(app, worker_id)
+        done = run_pending(app, worker_id, now=now)
         if not done:
             return total
         total += done

@@ -77,8 +77,13 @@ class Snapshot:
     """The store as one publish batch sees it: the championship graph and the articles are
     loaded once, on first use, and shared by every feed the batch renders."""
 
-    def __init__(self, session: OrmSession, facts: FactsCache | None = None) -> None:
+    def __init__(
+        self, session: OrmSession, facts: FactsCache | None = None, now: dt.datetime | None = None
+    ) -> None:
         self.session = session
+        # The instant the batch publishes for (the worker's clock): series calendars show the
+        # seasons of its year.
+        self.now = now or dt.datetime.now(dt.UTC)
         self._championships: Sequence[Championship] | None = None
         self._articles: Sequence[Article] | None = None
         self._facts = facts
@@ -181,9 +186,9 @@ def _load_calendar(snapshot: Snapshot, spec: FeedSpec, url: str) -> Loaded | Non
         if not seasons:
             return None
         seasons.sort(key=lambda c: (c.season, c.slug))
-        # The seasons shown move on at New Year with no data change: the publication
-        # fingerprint holds the year, so the first start or release of a year republishes.
-        shown = current_and_next(seasons, dt.datetime.now(dt.UTC).year)
+        # The seasons shown move on at New Year with no data change: the worker queues every
+        # series calendar then (``new_year``), and the fingerprint holds the year for starts.
+        shown = current_and_next(seasons, snapshot.now.astimezone(dt.UTC).year)
         name = f"{seasons[-1].series}: current and next season"
         description = (
             f"Every round and session of the {seasons[-1].series}, "
