@@ -11,7 +11,7 @@ the work twice. Claims are leases taken with ``FOR UPDATE SKIP LOCKED`` on Postg
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from flask import Flask
@@ -114,28 +114,35 @@ def claim(app: Flask, worker_id: str, limit: int, now: dt.datetime) -> list[Clai
         return [Claimed(r.id, r.scope, r.requested) for r in rows]
 
 
-def finish(app: Flask, job: Claimed, worker_id: str) -> bool:
-    """Drop a published job; if it was requested again meanwhile, free it for another round.
-    Returns whether it is done."""
+def finish(app: Flask, claimed: Sequence[Claimed], worker_id: str) -> int:
+    """Drop published jobs, in one transaction; a job requested again meanwhile is freed for
+    another round instead. Returns how many are done."""
+    done = 0
     with write_session(app) as session:
-        done = session.execute(
-            delete(PublishJob).where(PublishJob.id == job.id, PublishJob.requested == job.requested)
-        ).rowcount
-        if not done:
-            session.execute(
-                update(PublishJob)
-                .where(PublishJob.id == job.id, PublishJob.claimed_by == worker_id)
-                .values(claimed_by=None, lease_until=None)
-            )
-        return bool(done)
+        for job in claimed:
+            dropped = session.execute(
+                delete(PublishJob).where(
+                    PublishJob.id == job.id, PublishJob.requested == job.requested
+                )
+            ).rowcount
+            done += dropped
+            if not dropped:
+                session.execute(
+                    update(PublishJob)
+                    .where(PublishJob.id == job.id, PublishJob.claimed_by == worker_id)
+                    .values(claimed_by=None, lease_until=None)
+                )
+    return done
 
 
-def release(app: Flask, job: Claimed, worker_id: str) -> None:
-    """Give a job back unpublished (the publish failed): another attempt may claim it."""
+def release(app: Flask, claimed: Sequence[Claimed], worker_id: str) -> None:
+    """Give jobs back unpublished (the publish failed): another attempt may claim them."""
     with write_session(app) as session:
         session.execute(
             update(PublishJob)
-            .where(PublishJob.id == job.id, PublishJob.claimed_by == worker_id)
+            .where(
+                PublishJob.id.in_([job.id for job in claimed]), PublishJob.claimed_by == worker_id
+            )
             .values(claimed_by=None, lease_until=None)
         )
 
