@@ -379,6 +379,8 @@ def test_a_season_through_the_api_on_postgres(pg_database: str) -> None:
     from .test_seasons import NEW, SHEET, SeasonActions
 
     app = _app(pg_database, AUTO_SEED=False)
+    # The release step: before the first publication, default feeds answer 503.
+    assert app.test_cli_runner().invoke(args=["publish"]).exit_code == 0
     actions = SeasonActions(app.test_client(), new_token(app))
     actions.build_2024()
     path = f"/championships/{NEW}/rounds/1/sessions/race-1"

@@ -2,10 +2,10 @@
 claimed by workers.
 
 A job is a *scope* ("round:<championship>:<number>", "championship:<slug>", "article:<slug>",
-"competitor:<slug>", "everything"). One row per scope: a second write to the same round
-before the worker gets to it bumps ``requested`` instead of queueing the work twice. Claims
-are leases taken with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (``BEGIN IMMEDIATE`` on
-SQLite), so two workers never publish the same job at once.
+"competitor:<slug>", "series:<slug>" (New Year), "everything"). One row per scope: a second
+write to the same round before the worker gets to it bumps ``requested`` instead of queueing
+the work twice. Claims are leases taken with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL
+(``BEGIN IMMEDIATE`` on SQLite), so two workers never publish the same job at once.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from ..store.engine import write_session
 from .models import PublishJob
 
 EVERYTHING = "everything"
+SERIES = "series"  # "series:<slug>": a series calendar alone (queued at New Year)
 # Set in a write session's ``info`` when it queued publish work, for commit listeners.
 REQUESTED = "gridfeed.publish_requested"
 LEASE_SECONDS = 300  # a worker that died mid-publish leaves its job to be claimed again
