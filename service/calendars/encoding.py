@@ -13,6 +13,7 @@ Two of icalendar's rough edges are wrapped here, once:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -87,6 +88,24 @@ def event_ical(facts: EventFacts) -> bytes:
         lines.extend(valarm_ical(minutes, description) for minutes in facts.alarms)
     lines.append(b"END:VEVENT\r\n")
     return b"".join(lines)
+
+
+def event_ical_in_utc(local: EventFacts, local_bytes: bytes, utc: EventFacts) -> bytes:
+    """``event_ical(utc)`` for facts that differ from ``local`` only in how the start and end
+    are written (``tz=utc``), made by swapping the DTSTART and DTEND lines of ``local_bytes``:
+    encoding a whole event twice for every session would double a full publication."""
+    if replace(local, start=utc.start, end=utc.end, tzid=utc.tzid) != utc:
+        return event_ical(utc)
+    swapped = local_bytes
+    for name, old, new in (("DTSTART", local.start, utc.start), ("DTEND", local.end, utc.end)):
+        if old is None or new is None:
+            return event_ical(utc)
+        before = b"\r\n" + _content_line(name, vDDDTypes(old))
+        after = b"\r\n" + _content_line(name, vDDDTypes(new))
+        if swapped.count(before) != 1:
+            return event_ical(utc)
+        swapped = swapped.replace(before, after)
+    return swapped
 
 
 def alarm_description_line(facts: EventFacts) -> bytes:

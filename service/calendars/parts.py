@@ -24,7 +24,13 @@ from functools import cached_property, partial
 
 from ..domain.models import Competitor, Round
 from ..domain.site import Site
-from .encoding import alarm_description_line, calendar_envelope, event_ical, valarm_ical
+from .encoding import (
+    alarm_description_line,
+    calendar_envelope,
+    event_ical,
+    event_ical_in_utc,
+    valarm_ical,
+)
 from .facts import WEEKEND, CalendarMeta, CalendarOptions, EventFacts, round_facts, session_facts
 from .fragments import FragmentCache
 from .vtimezones import vtimezone_ical
@@ -85,7 +91,9 @@ def _widen(
 
 def _event_part(kind: str, local: EventFacts, utc: EventFacts | None) -> EventPart:
     local_bytes = event_ical(local)
-    utc_bytes = event_ical(utc) if utc is not None and utc != local else None
+    utc_bytes = None
+    if utc is not None and utc != local:
+        utc_bytes = event_ical_in_utc(local, local_bytes, utc)
     first = last = None
     if local.tzid is not None and local.tzid != "UTC":
         assert isinstance(local.start, dt.datetime)

@@ -58,6 +58,9 @@ class PublishState(Base):
     # A hash of the settings and code the bytes were rendered with: when it differs at start,
     # everything is published again.
     fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # The calendar year series calendars (current and next season) were last queued for: the
+    # worker queues them again when the year moves on (see ``new_year``).
+    series_year: Mapped[int | None] = mapped_column(Integer)
 
 
 class CalendarPart(Base):

@@ -84,10 +84,11 @@ def renderer_code(app: Flask) -> str:
     return app.extensions[CODE_EXTENSION]
 
 
-def snapshot_for(app: Flask, session: OrmSession) -> Snapshot:
-    """A batch's view of the store, sharing this process's memory of round parts."""
+def snapshot_for(app: Flask, session: OrmSession, now: dt.datetime | None = None) -> Snapshot:
+    """A batch's view of the store as of ``now``, sharing this process's memory of round
+    parts."""
     skeletons = app.extensions.setdefault(SKELETON_EXTENSION, SkeletonMemo())
-    return Snapshot(session, parts_memory_of(app), renderer_code(app), skeletons)
+    return Snapshot(session, parts_memory_of(app), renderer_code(app), skeletons, now=now)
 
 
 def default_origins(app: Flask, session: OrmSession) -> list[str]:
@@ -153,6 +154,8 @@ def specs_for_scope(session: OrmSession, scope: str) -> list[FeedSpec]:
         return _news(kind, slug)
     if name == "competitor":
         return _calendar_and_news("competitor", rest)
+    if name == jobs.SERIES:
+        return [FeedSpec(CALENDAR, "series", rest)]
     raise ValueError(f"unknown publish scope {scope!r}")
 
 
@@ -216,7 +219,7 @@ def publish_specs(
             if parsed is not None:
                 wanted.setdefault(key, parsed)
         fragments = fragments_of(app)
-        snapshot = snapshot_for(app, session)
+        snapshot = snapshot_for(app, session, now)
         for key, (origin, spec) in wanted.items():
             made = render_feed(
                 snapshot, spec, site_for(app, origin), hub_for(app, origin), fragments
@@ -277,11 +280,10 @@ def publish_everything(app: Flask, worker_id: str) -> int:
     try:
         changed = publish_specs(app, specs, complete=fingerprint(app), prune=True)
     except Exception:
-        for job in covered:
-            jobs.release(app, job, worker_id)
+        jobs.release(app, covered, worker_id)
         raise
-    for job in covered:
-        jobs.finish(app, job, worker_id)
+    # One transaction for every job (a release step after an import covers hundreds).
+    jobs.finish(app, covered, worker_id)
     return changed
 
 
@@ -326,8 +328,9 @@ def publish_key(app: Flask, key: str) -> stored.StoredFeed | None:
         return stored.lookup(session, key)
 
 
-def run_pending(app: Flask, worker_id: str, limit: int = 50) -> int:
-    """Claim waiting publish jobs and publish them (as one batch); return how many jobs."""
+def run_pending(app: Flask, worker_id: str, limit: int = 50, now: dt.datetime | None = None) -> int:
+    """Claim waiting publish jobs and publish them (as one batch) as of ``now`` (the worker's
+    clock; default the current time); return how many jobs."""
     claimed = jobs.claim(app, worker_id, limit, utc_now())
     if not claimed:
         return 0
@@ -338,21 +341,19 @@ def run_pending(app: Flask, worker_id: str, limit: int = 50) -> int:
         else:
             specs = [spec for scope in scopes for spec in specs_for_scope(session, scope)]
     try:
-        publish_specs(app, specs, prune=jobs.EVERYTHING in scopes)
+        publish_specs(app, specs, now=now, prune=jobs.EVERYTHING in scopes)
     except Exception:
-        for job in claimed:
-            jobs.release(app, job, worker_id)
+        jobs.release(app, claimed, worker_id)
         raise
-    for job in claimed:
-        jobs.finish(app, job, worker_id)
+    jobs.finish(app, claimed, worker_id)
     return len(claimed)
 
 
-def drain(app: Flask, worker_id: str) -> int:
+def drain(app: Flask, worker_id: str, now: dt.datetime | None = None) -> int:
     """Publish until no job waits (jobs requested again meanwhile included)."""
     total = 0
     while True:
-        done = run_pending(app, worker_id)
+        done = run_pending(app, worker_id, now=now)
         if not done:
             return total
         total += done

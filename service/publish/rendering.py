@@ -88,8 +88,12 @@ class Snapshot:
         memory: PartsMemory | None = None,
         salt: str = "",
         skeletons: SkeletonMemo | None = None,
+        now: dt.datetime | None = None,
     ) -> None:
         self.session = session
+        # The instant the batch publishes for (the worker's clock): series calendars show the
+        # seasons of its year.
+        self.now = now or dt.datetime.now(dt.UTC)
         self.salt = salt
         self.skeletons = skeletons
         self.parts = PartsReader(session, memory if memory is not None else PartsMemory())
@@ -210,9 +214,9 @@ def _load_calendar(snapshot: Snapshot, spec: FeedSpec, url: str) -> Loaded | Non
         if not seasons:
             return None
         seasons.sort(key=lambda c: (c.season, c.slug))
-        # The seasons shown move on at New Year with no data change: the publication
-        # fingerprint holds the year, so the first start or release of a year republishes.
-        shown = current_and_next(seasons, dt.datetime.now(dt.UTC).year)  # type: ignore[arg-type]
+        # The seasons shown move on at New Year with no data change: the worker queues every
+        # series calendar then (``new_year``), and the fingerprint holds the year for starts.
+        shown = current_and_next(seasons, snapshot.now.astimezone(dt.UTC).year)  # type: ignore[arg-type]
         name = f"{seasons[-1].series}: current and next season"
         description = (
             f"Every round and session of the {seasons[-1].series}, "
