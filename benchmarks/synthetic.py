@@ -31,7 +31,7 @@ from service.writes import write
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "benchmarks" / ".cache"
 # Built databases, shared by every checkout on this machine (the x16 build takes minutes):
-# keyed by what decides their content (the build's code and the schema), not by the checkout.
+# keyed by what decides their content (the build's code), not by the checkout.
 DATA_CACHE = Path(tempfile.gettempdir()) / "gridfeed-bench-cache"
 
 ZONES = (
