@@ -602,18 +602,19 @@ def corrections_of(
     ``championships``, oldest first."""
     if not keys:
         return []
-    return list(
-        session.scalars(
-            select(Change)
-            .where(
-                Change.key.in_(list(keys)),
-                Change.championship.in_(list(championships)),
-                Change.entity == "results",
-                Change.action == "corrected",
-            )
-            .order_by(Change.id)
+    found = session.scalars(
+        select(Change)
+        .where(
+            Change.key.in_(list(keys)),
+            Change.entity == "results",
+            Change.action == "corrected",
         )
+        .order_by(Change.id)
     )
+    # The championship is checked here, not in SQL, so the lookup goes by key (a handful of
+    # rows) whatever the planner guesses about the championship index.
+    wanted = set(championships)
+    return [change for change in found if change.championship in wanted]
 
 
 def schedule_objects(
