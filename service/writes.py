@@ -3,7 +3,8 @@
 In one transaction a writer validates each change against the domain rules, writes it,
 records a ``Change`` (entity, key, action, before, after, when, by whom), bumps the data
 version once, bumps the revision (iCal SEQUENCE) of every round or session it touched, and
-queues the notifications the changes cause in the outbox (``outbox.py``). Nothing else in the
+records the notifications the changes cause in the fan-out outbox (``notify/fanout.py``:
+one row per change, expanded per subscription by the worker). Nothing else in the
 service writes championship data.
 
 Use it as::
@@ -50,7 +51,7 @@ from .domain.models import (
 )
 from .domain.timesheet import derive_class_positions
 from .domain.timing import is_ambiguous
-from .notify.enqueue import enqueue_for_changes
+from .notify import fanout
 from .notify.models import WebhookSubscription
 from .publish.jobs import request_publish, scopes_for_changes
 from .store.data_version import DataState, forget_data_version
@@ -106,7 +107,8 @@ def write(
         writer = Writer(session, actor, now or utc_now())
         yield writer
         # In the same transaction: no change without its notifications, and none without it.
-        enqueue_for_changes(session, writer.changes, writer.now)
+        # One outbox row per announced change; the worker expands it per subscription.
+        fanout.record(session, writer.changes, writer.now)
         request_publish(session, scopes_for_changes(writer.changes), writer.now)
         session.flush()
     # Committed: this process's feeds must see the new data version on the next request.

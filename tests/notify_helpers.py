@@ -87,6 +87,13 @@ def delivery_log(client: FlaskClient, token: str, sub: dict) -> list[dict]:
     return response.json["items"]
 
 
+def newest_delivery(client: FlaskClient, token: str, sub: dict) -> dict:
+    """The subscription's newest delivery from the API; {} while the worker has not yet
+    expanded the change into one (fan-out runs in the worker, after the write)."""
+    deliveries = delivery_log(client, token, sub)
+    return deliveries[0] if deliveries else {}
+
+
 def drain(app: Flask) -> None:
     """Run the worker until nothing is due: every queued delivery has been attempted."""
     worker = Worker(app)

@@ -143,6 +143,7 @@ def test_notifications_on_postgres_claim_with_skip_locked_and_send_once(
     import datetime as dt
 
     from service.notify import queue, reminders
+    from service.notify.worker import Worker
 
     from .notify_helpers import (
         FAST,
@@ -164,6 +165,8 @@ def test_notifications_on_postgres_claim_with_skip_locked_and_send_once(
             patch_session(
                 client, token, f"{ROUND_2}/sessions/race-1", local_time=f"14:{minute:02d}"
             )
+        # The worker expands the writes' fan-out outbox into the deliveries (one per change).
+        assert Worker(app).fan_out() == 12
         # Four claimers at once: FOR UPDATE SKIP LOCKED hands each delivery to one of them.
         claimed: list[list[int]] = []
         now = dt.datetime.now(dt.UTC)
@@ -392,6 +395,152 @@ def test_a_season_through_the_api_on_postgres(pg_database: str) -> None:
     assert actions.delete("/teams/nordic-motorsport").status_code == 409
     copy = actions.post(f"/championships/{NEW}/copy", {"slug": "gt4-2025", "season": 2025})
     assert copy["rounds"] == [1]
+    get_store(app).engine.dispose()
+
+
+def test_two_workers_on_postgres_expand_every_change_once(
+    pg_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers expand the fan-out outbox at once (FOR UPDATE SKIP LOCKED): every change
+    reaches every subscription exactly once, in the order of the changes."""
+    from service.notify import fanout
+    from service.notify.worker import Worker
+
+    from .notify_helpers import (
+        FAST,
+        ROUND_2,
+        delivery_log,
+        new_token,
+        patch_session,
+        running_worker,
+        subscribe,
+    )
+    from .receivers import receiving, wait_for
+
+    # One outbox row per expansion transaction: the two workers contend for every row.
+    monkeypatch.setattr(fanout, "EXPAND_ROWS", 1)
+    app = _app(pg_database, **FAST)
+    client, token = app.test_client(), new_token(app)
+    times = [f"16:{minute:02d}" for minute in range(15)]
+    with receiving() as receiver:
+        subs = [subscribe(client, token, receiver.url, ["session.changed"]) for _ in range(3)]
+        for local_time in times:
+            patch_session(client, token, f"{ROUND_2}/sessions/race-1", local_time=local_time)
+        assert all(delivery_log(client, token, sub) == [] for sub in subs)
+        # Two workers reach for the oldest waiting row at the same moment, round after round.
+        workers, barrier, expanded = [Worker(app), Worker(app)], threading.Barrier(2), []
+
+        def expand(worker: Worker) -> None:
+            for _round in range(len(times) + 1):
+                barrier.wait(30)
+                expanded.append(worker.fan_out())
+
+        threads = [threading.Thread(target=expand, args=(w,)) for w in workers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert sum(expanded) == len(times)  # each row was expanded by one of them, once
+        with running_worker(app, 2), running_worker(app, 2):
+            wait_for(lambda: len(receiver.posts()) >= 45, what="45 deliveries")
+            wait_for(
+                lambda: all(
+                    d["status"] == "delivered"
+                    for sub in subs
+                    for d in delivery_log(client, token, sub)
+                )
+            )
+        assert Worker(app).fan_out() == 0  # nothing is left to expand
+        posts = receiver.posts()
+    assert len(posts) == 45 and len({p.headers["webhook-id"] for p in posts}) == 45
+    for sub in subs:
+        logged = list(reversed(delivery_log(client, token, sub)))
+        assert [d["payload"]["data"]["session"]["local_time"] for d in logged] == times
+    get_store(app).engine.dispose()
+
+
+def test_a_worker_killed_mid_expansion_leaves_the_change_to_be_expanded_once(
+    pg_database: str,
+) -> None:
+    """``kill -9`` of a worker process inside its expansion transaction: nothing of it
+    commits, and the next worker expands the change once, for every subscription."""
+    import signal
+    import subprocess
+    import sys
+
+    from .conftest import REPO_ROOT
+    from .notify_helpers import (
+        FAST,
+        ROUND_2,
+        delivery_log,
+        new_token,
+        patch_session,
+        running_worker,
+        subscribe,
+    )
+    from .receivers import receiving, wait_for
+
+    app = _app(pg_database, **FAST)
+    client, token = app.test_client(), new_token(app)
+    watcher = create_engine(pg_database, isolation_level="AUTOCOMMIT")
+    holder = create_engine(pg_database)
+
+    def expansion_waits() -> bool:
+        with watcher.connect() as conn:
+            return bool(
+                conn.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                        "current_database() AND wait_event_type = 'Lock' "
+                        "AND query ILIKE 'INSERT INTO deliveries%'"
+                    )
+                )
+            )
+
+    with receiving() as first, receiving() as second:
+        subs = [subscribe(client, token, r.url, ["session.changed"]) for r in (first, second)]
+        patch_session(client, token, f"{ROUND_2}/sessions/race-1", local_time="17:00")
+        with holder.connect() as conn, conn.begin():
+            # Hold the second subscription's row: inserting its delivery checks the foreign
+            # key (FOR KEY SHARE) and waits there, inside the worker's expansion transaction.
+            conn.execute(
+                text("SELECT id FROM webhook_subscriptions WHERE public_id = :id FOR UPDATE"),
+                {"id": subs[1]["id"]},
+            )
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "service", "worker", "--threads", "2"],
+                cwd=REPO_ROOT,
+                env={
+                    **os.environ,
+                    "DATABASE_URL": pg_database,
+                    "SECRET_KEY": TEST_SECRET_KEY,
+                    "GRIDFEED_TRUSTED_HOSTS": "localhost",
+                    "GRIDFEED_AUTO_MIGRATE": "0",
+                    "GRIDFEED_AUTO_SEED": "0",
+                    "GRIDFEED_DATA_DIR": str(DATA_DIR),
+                    "GRIDFEED_ALLOW_LOOPBACK_TARGETS": "1",
+                },
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                wait_for(expansion_waits, timeout=60, what="the worker's expansion to wait")
+            finally:
+                worker.send_signal(signal.SIGKILL)
+                worker.wait(30)
+        assert all(delivery_log(client, token, sub) == [] for sub in subs)  # nothing committed
+        with running_worker(app):
+            wait_for(lambda: first.posts() and second.posts(), what="both deliveries")
+            wait_for(
+                lambda: all(
+                    [d["status"] for d in delivery_log(client, token, sub)] == ["delivered"]
+                    for sub in subs
+                ),
+                what="one delivered delivery per subscription",
+            )
+        assert len(first.posts()) == len(second.posts()) == 1
+    watcher.dispose()
+    holder.dispose()
     get_store(app).engine.dispose()
 
 

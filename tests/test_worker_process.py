@@ -20,6 +20,7 @@ from .notify_helpers import (
     ROUND_2,
     delivery_log,
     new_token,
+    newest_delivery,
     notify_app,
     patch_session,
     subscribe,
@@ -80,7 +81,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(db_path: Path) -> None:
         try:
             # Once the dead worker's lease (2 s here) runs out, the delivery is claimed again.
             wait_for(lambda: len(receiver.posts()) == 2, what="the retry after the kill")
-            wait_for(lambda: delivery_log(client, token, sub)[0]["status"] == "delivered")
+            wait_for(lambda: newest_delivery(client, token, sub).get("status") == "delivered")
         finally:
             output = _stop(second)
         posts = receiver.posts()

@@ -1,5 +1,9 @@
-"""Notifications queued in the write transaction: a change and its deliveries commit together
-or not at all (``enqueue_for_changes`` runs inside the write path's transaction)."""
+"""Building deliveries: message ids, which webhook subscriptions want an event, the body in
+each subscription's format, verification requests and insert-once (reminders).
+
+Who queues them: the worker expands the write path's fan-out outbox (``fanout.py``), the
+publisher queues WebSub content checks (``feed_checks.py``), the worker plans reminders and
+the hub queues verifications."""
 
 from __future__ import annotations
 
@@ -15,13 +19,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 
-from ..domain.models import Change
 from ..domain.queries import championship_slugs_of
 from .chat import ChatMessage, chat_body
-from .models import Delivery, WebhookSubscription, WebSubSubscription
-from .payloads import Event, event_for_change
-
-FEED_UPDATED = "feed.updated"
+from .models import Delivery, WebhookSubscription
+from .payloads import Event
 
 
 def new_message_id() -> str:
@@ -62,21 +63,29 @@ def competitor_scopes(
     }
 
 
+def new_delivery_values(
+    channel: str, event_type: str, payload: str, now: dt.datetime, **refs: Any
+) -> dict[str, Any]:
+    """The column values of a pending delivery, due now, with a new message id (for bulk
+    inserts; ``new_delivery`` makes the ORM object)."""
+    return {
+        "public_id": new_message_id(),
+        "channel": channel,
+        "event_type": event_type,
+        "payload": payload,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        **refs,
+    }
+
+
 def new_delivery(
     channel: str, event_type: str, payload: str, now: dt.datetime, **refs: Any
 ) -> Delivery:
     """A pending delivery, due now, with a new message id."""
-    return Delivery(
-        public_id=new_message_id(),
-        channel=channel,
-        event_type=event_type,
-        payload=payload,
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-        **refs,
-    )
+    return Delivery(**new_delivery_values(channel, event_type, payload, now, **refs))
 
 
 def public_base_url() -> str:
@@ -97,6 +106,13 @@ def delivery_body(fmt: str, event: Event, base_url: str) -> dict[str, Any]:
     return chat_body(fmt, message)
 
 
+def delivery_payload(fmt: str, event: Event, base_url: str) -> str:
+    """The stored body (JSON text) of a delivery of ``event`` in format ``fmt``."""
+    return json.dumps(
+        delivery_body(fmt, event, base_url), ensure_ascii=False, separators=(",", ":")
+    )
+
+
 def webhook_delivery(
     sub: WebhookSubscription,
     event: Event,
@@ -106,53 +122,8 @@ def webhook_delivery(
 ) -> Delivery:
     """A pending delivery of ``event`` to ``sub``, in the subscription's format."""
     base = public_base_url() if base_url is None else base_url
-    body = json.dumps(
-        delivery_body(sub.format, event, base), ensure_ascii=False, separators=(",", ":")
-    )
+    body = delivery_payload(sub.format, event, base)
     return new_delivery("webhook", event.type, body, now, webhook_id=sub.id, **refs)
-
-
-def enqueue_for_changes(session: OrmSession, changes: Iterable[Change], now: dt.datetime) -> int:
-    """Queue the webhook events and WebSub content checks that ``changes`` cause."""
-    changes = list(changes)
-    if not changes:
-        return 0
-    queued = 0
-    subs = active_webhooks(session)
-    if subs:
-        session.flush()  # the changes need their ids
-        by_competitor = competitor_scopes(session, subs)
-        for change in changes:
-            event = event_for_change(session, change)
-            if event is None:
-                continue
-            for sub in subs:
-                if subscription_wants(sub, event, by_competitor.get(sub.competitor, frozenset())):
-                    session.add(webhook_delivery(sub, event, now, change_id=change.id))
-                    queued += 1
-    queued += _enqueue_feed_checks(session, now)
-    return queued
-
-
-def _enqueue_feed_checks(session: OrmSession, now: dt.datetime) -> int:
-    """One content check per active WebSub subscription, unless one is already waiting.
-
-    The content is rendered when the check runs, so one waiting check covers any number of
-    writes, and a subscriber whose feed's bytes did not change is not sent anything.
-    """
-    waiting = select(Delivery.websub_id).where(
-        Delivery.channel == "websub", Delivery.status == "pending", Delivery.attempts == 0
-    )
-    subs = session.scalars(
-        select(WebSubSubscription).where(
-            WebSubSubscription.state == "active",
-            WebSubSubscription.expires_at > now,
-            WebSubSubscription.id.not_in(waiting),
-        )
-    ).all()
-    for sub in subs:
-        session.add(new_delivery("websub", FEED_UPDATED, "", now, websub_id=sub.id))
-    return len(subs)
 
 
 def enqueue_verification(session: OrmSession, request: dict[str, Any], now: dt.datetime) -> bool:

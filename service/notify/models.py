@@ -1,7 +1,8 @@
-"""The notification tables: webhook and WebSub subscriptions, the outbox of deliveries and
-their attempt log."""
+"""The notification tables: webhook and WebSub subscriptions, the fan-out outbox, the outbox
+of deliveries and their attempt log."""
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -135,3 +136,24 @@ class DeliveryAttempt(Base):
     latency_ms: Mapped[int | None] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(String(500))
+
+
+class NotificationFanout(Base):
+    """The fan-out outbox: one row per change that announces an event, written in the write
+    transaction; a worker expands it into one delivery per matching webhook subscription.
+
+    The event is stored as the write left the store (payloads describe that moment, not the
+    moment a worker gets to it), with the base URL chat links use. ``max_subscription_id``
+    is the snapshot: only subscriptions that existed when the change was written (ids up to
+    it) receive the event. A worker deletes the row in the transaction that inserts its
+    deliveries, so an expansion happens once or not at all (see ``fanout.py``).
+    """
+
+    __tablename__ = "notification_fanout"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"))
+    event: Mapped[dict[str, Any]] = mapped_column(JSON)
+    base_url: Mapped[str] = mapped_column(String(2000))
+    max_subscription_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

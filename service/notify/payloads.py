@@ -49,6 +49,34 @@ class Event:
         """The JSON body of a delivery."""
         return {"type": self.type, "timestamp": utc_iso(self.at), "data": self.data}
 
+    def to_record(self) -> dict[str, Any]:
+        """The event as JSON values, to keep in the fan-out outbox (``event_from_record``)."""
+        return {
+            "type": self.type,
+            "at": self.at.isoformat(),
+            "data": self.data,
+            "championships": sorted(self.championships),
+            "competitors": None if self.competitors is None else sorted(self.competitors),
+            "title": self.title,
+            "sentence": self.sentence,
+            "path": self.path,
+        }
+
+
+def event_from_record(record: dict[str, Any]) -> Event:
+    """The event ``Event.to_record`` kept."""
+    competitors = record["competitors"]
+    return Event(
+        record["type"],
+        dt.datetime.fromisoformat(record["at"]),
+        record["data"],
+        frozenset(record["championships"]),
+        None if competitors is None else frozenset(competitors),
+        title=record["title"],
+        sentence=record["sentence"],
+        path=record["path"],
+    )
+
 
 def event_for_change(session: OrmSession, change: Change) -> Event | None:
     """The event a change announces, or None for changes no subscriber hears about."""

@@ -1,5 +1,5 @@
-"""The worker: publishes the feeds changes affect, plans reminders, claims due deliveries
-and sends them on a thread pool.
+"""The worker: publishes the feeds changes affect, expands the fan-out outbox into deliveries,
+plans reminders, claims due deliveries and sends them on a thread pool.
 
 ``flask --app service worker`` runs it (Procfile ``worker:``). Any number may run at once:
 claims are leases on rows (see ``queue.claim``), so no delivery is sent by two workers, and
@@ -31,7 +31,7 @@ from ..config import parse_bool
 from ..publish import publisher
 from ..stats import daily as stats_daily
 from ..writes import utc_now
-from . import queue, reminders
+from . import fanout, queue, reminders
 from .delivery import load_job, perform
 
 log = logging.getLogger("gridfeed.worker")
@@ -100,10 +100,15 @@ class Worker:
         """Publish the feeds waiting changes affect (before their WebSub content goes out)."""
         return publisher.drain(self.app, self.worker_id)
 
+    def fan_out(self) -> int:
+        """Expand the changes waiting in the fan-out outbox into webhook deliveries."""
+        return fanout.expand_all(self.app)
+
     def run_once(self) -> int:
-        """Publish, plan, then claim and send everything due now, one batch; return how many
-        deliveries."""
+        """Publish, fan out, plan, then claim and send everything due now, one batch; return
+        how many deliveries."""
         self.publish()
+        self.fan_out()
         self.housekeeping()
         ids = queue.claim(self.app, self.worker_id, self.threads, self.clock())
         with ThreadPoolExecutor(max_workers=max(1, len(ids))) as pool:
@@ -124,6 +129,7 @@ class Worker:
                         self.housekeeping()
                         last_plan = time.monotonic()
                     published = publisher.run_pending(self.app, self.worker_id)
+                    expanded = fanout.expand(self.app)
                     inflight = {f for f in inflight if not f.done()}
                     free = self.threads - len(inflight)
                     ids = queue.claim(self.app, self.worker_id, free, self.clock())
@@ -134,7 +140,7 @@ class Worker:
                 inflight.update(pool.submit(self.process, i) for i in ids)
                 if len(inflight) >= self.threads:
                     wait(inflight, timeout=poll, return_when=FIRST_COMPLETED)
-                elif not ids and not published:
+                elif not ids and not published and not expanded:
                     stop.wait(poll)
             if inflight:
                 log.info("worker %s stopping: %d in flight", self.worker_id, len(inflight))

@@ -23,6 +23,7 @@ from ..calendars.facts import FRAGMENTS_EXTENSION
 from ..calendars.fragments import FragmentCache
 from ..domain import queries
 from ..domain.site import Site
+from ..notify import feed_checks
 from ..store.data_version import data_version
 from ..store.engine import get_store, write_session
 from . import jobs, stored
@@ -229,6 +230,8 @@ def _store(
                 changed.append((key, made.body, row["gzip_body"], made.last_modified))
         if changed or removed or complete is not None:
             stored.bump_version(session, now, complete=complete)
+        # WebSub subscribers of the changed feeds: checked once these bytes are stored.
+        feed_checks.queue_for_published(session, [key for key, *_ in changed], now)
     publish_dir = app.config["PUBLISH_DIR"]
     if publish_dir:
         for key, body, gzip_body, last_modified in changed:
