@@ -287,8 +287,7 @@ def test_publish_jobs_on_postgres_are_claimed_once_and_served_by_every_instance(
     scopes = [job.scope for _, batch in claimed for job in batch]
     assert len(scopes) == len(set(scopes)) == min(len(numbers), 8)
     for worker, batch in claimed:
-        for job in batch:
-            jobs.release(instance_a, job, worker)
+        jobs.release(instance_a, batch, worker)
     # Two workers drain the queue together; every job is published once.
     done: list[int] = []
     workers = [
@@ -380,6 +379,8 @@ def test_a_season_through_the_api_on_postgres(pg_database: str) -> None:
     from .test_seasons import NEW, SHEET, SeasonActions
 
     app = _app(pg_database, AUTO_SEED=False)
+    # The release step: before the first publication, default feeds answer 503.
+    assert app.test_cli_runner().invoke(args=["publish"]).exit_code == 0
     actions = SeasonActions(app.test_client(), new_token(app))
     actions.build_2024()
     path = f"/championships/{NEW}/rounds/1/sessions/race-1"

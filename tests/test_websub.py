@@ -155,8 +155,8 @@ def test_a_check_waits_for_the_publication_it_is_about(db_path: Path) -> None:
         drain(app)  # ... while this one sends whatever is due: nothing may go out yet.
         assert receiver.posts() == []
         assert client.get(TOPIC).data == before  # the change is not published yet
-        for job in taken:  # the other worker gives up (or dies and its lease runs out)
-            jobs.release(app, job, "another-worker")
+        # The other worker gives up (or dies and its lease runs out).
+        jobs.release(app, taken, "another-worker")
         drain(app)  # this worker publishes, then sends
         posts = receiver.posts()
     served = client.get(TOPIC).data

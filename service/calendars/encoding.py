@@ -13,6 +13,8 @@ Two of icalendar's rough edges are wrapped here, once:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from icalendar import Alarm, Calendar, Event
@@ -81,12 +83,52 @@ def event_ical(facts: EventFacts) -> bytes:
     line folded by icalendar; only the component tree is skipped, which halves the time."""
     lines = [b"BEGIN:VEVENT\r\n"]
     lines.extend(_content_line(name, value) for name, value in event_properties(facts))
-    for alarm in alarm_properties(facts):
-        lines.append(b"BEGIN:VALARM\r\n")
-        lines.extend(_content_line(name, value) for name, value in alarm)
-        lines.append(b"END:VALARM\r\n")
+    if facts.alarms:
+        description = alarm_description_line(facts)
+        lines.extend(valarm_ical(minutes, description) for minutes in facts.alarms)
     lines.append(b"END:VEVENT\r\n")
     return b"".join(lines)
+
+
+def event_ical_in_utc(local: EventFacts, local_bytes: bytes, utc: EventFacts) -> bytes:
+    """``event_ical(utc)`` for facts that differ from ``local`` only in how the start and end
+    are written (``tz=utc``), made by swapping the DTSTART and DTEND lines of ``local_bytes``:
+    encoding a whole event twice for every session would double a full publication."""
+    if replace(local, start=utc.start, end=utc.end, tzid=utc.tzid) != utc:
+        return event_ical(utc)
+    swapped = local_bytes
+    for name, old, new in (("DTSTART", local.start, utc.start), ("DTEND", local.end, utc.end)):
+        if old is None or new is None:
+            return event_ical(utc)
+        before = b"\r\n" + _content_line(name, vDDDTypes(old))
+        after = b"\r\n" + _content_line(name, vDDDTypes(new))
+        if swapped.count(before) != 1:
+            return event_ical(utc)
+        swapped = swapped.replace(before, after)
+    return swapped
+
+
+def alarm_description_line(facts: EventFacts) -> bytes:
+    """The DESCRIPTION line of an event's alarms (its summary), encoded and folded."""
+    return _content_line("DESCRIPTION", vText(xml_safe(facts.summary)))
+
+
+def valarm_ical(minutes: int, description_line: bytes) -> bytes:
+    """One DISPLAY alarm ``minutes`` before the start, as ``alarm_properties`` describes it."""
+    return _alarm_head(minutes) + description_line + b"END:VALARM\r\n"
+
+
+@lru_cache(maxsize=64)
+def _alarm_head(minutes: int) -> bytes:
+    # The same for every event: encoded once, not once per event of a large variant.
+    trigger = vDuration(dt.timedelta(minutes=-minutes))
+    return b"".join(
+        [
+            b"BEGIN:VALARM\r\n",
+            _content_line("ACTION", vText("DISPLAY")),
+            _content_line("TRIGGER", trigger),
+        ]
+    )
 
 
 def _content_line(name: str, value: Any) -> bytes:

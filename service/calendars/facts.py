@@ -8,9 +8,8 @@ bytes, which is what lets a rendered event be cached under its facts.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
 
 from ..domain import wording
 from ..domain.choices import SESSION_KINDS
@@ -260,34 +259,20 @@ def round_facts(round_: Round, settings: Site) -> EventFacts:
     )
 
 
-# Remembers facts across renders: called with the round or session and the function that
-# makes its facts; returns the facts (made now or earlier). See ``publish.facts_memo``.
-FactsMemo = Callable[[object, Callable[[], EventFacts | None]], EventFacts | None]
-
-
 def feed_facts(
     rounds: Iterable[Round],
     options: CalendarOptions,
     settings: Site,
     competitor: Competitor | None = None,
-    memo: FactsMemo | None = None,
 ) -> list[EventFacts]:
     """The facts of every event the options select, in round and session order."""
-
-    def made(obj: object, make: Callable[[], EventFacts | None]) -> EventFacts | None:
-        return memo(obj, make) if memo is not None else make()
-
     facts: list[EventFacts] = []
     for round_ in rounds:
         if options.selects(WEEKEND):
-            weekend = made(round_, partial(round_facts, round_, settings))
-            assert weekend is not None
-            facts.append(weekend)
+            facts.append(round_facts(round_, settings))
         for session in round_.sessions:
             if options.selects(session.kind):
-                event = made(
-                    session, partial(session_facts, session, options, settings, competitor)
-                )
+                event = session_facts(session, options, settings, competitor)
                 if event is not None:
                     facts.append(event)
     return facts

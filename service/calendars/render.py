@@ -14,7 +14,7 @@ from functools import partial
 from ..domain.models import Competitor, Round
 from ..domain.site import Site
 from .encoding import calendar_envelope, event_ical
-from .facts import CalendarMeta, CalendarOptions, EventFacts, FactsMemo, event_uid, feed_facts
+from .facts import CalendarMeta, CalendarOptions, EventFacts, event_uid, feed_facts
 from .fragments import FragmentCache
 from .vtimezones import vtimezone_ical
 
@@ -28,7 +28,6 @@ def render_calendar(
     fragments: FragmentCache | None = None,
     *,
     only_session: str | None = None,
-    memo: FactsMemo | None = None,
 ) -> bytes:
     """The whole calendar as bytes: envelope, one VTIMEZONE per zone used, then the events.
 
@@ -40,7 +39,7 @@ def render_calendar(
     """
     cache = fragments if fragments is not None else FragmentCache(max_items=0)
     rounds = list(rounds)
-    events = feed_facts(rounds, options, settings, competitor, memo)
+    events = feed_facts(rounds, options, settings, competitor)
     if only_session is not None:
         wanted = {event_uid(settings, r.championship.slug, r.number, only_session) for r in rounds}
         events = [facts for facts in events if facts.uid in wanted]

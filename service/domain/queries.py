@@ -400,7 +400,7 @@ def change_epochs(session: OrmSession) -> tuple[int, dict[str, int]]:
     per championship the latest change of the championship itself or its entries.
 
     Together with each round's and session's revision and change time these say whether
-    anything an event shows has changed (``publish.facts_memo``).
+    anything an event shows has changed (``publish.skeleton``).
     """
     unowned = session.scalar(
         select(func.max(Change.id)).where(Change.championship.is_(None), Change.entity != "article")
@@ -476,6 +476,121 @@ def series_slugs(session: OrmSession, championship_slug: str | None = None) -> l
     if championship_slug is not None:
         stmt = stmt.where(Championship.slug == championship_slug)
     return sorted({slugify(name) for name in session.scalars(stmt) if name})
+
+
+# -- what incremental calendar publishing reads (``publish.skeleton``, ``publish.parts``) ---
+
+
+def championship_rows(session: OrmSession) -> list[Any]:
+    """Every championship's own columns, in feed order (newest season first, then name)."""
+    return list(
+        session.execute(
+            select(
+                Championship.id,
+                Championship.slug,
+                Championship.name,
+                Championship.short_name,
+                Championship.series,
+                Championship.season,
+            ).order_by(Championship.season.desc(), Championship.name)
+        )
+    )
+
+
+def round_rows(session: OrmSession, ids: Sequence[int] | None = None) -> list[Any]:
+    """Every round's (or these rounds') own columns and circuit name, by championship and
+    number."""
+    stmt = select(
+        Round.id,
+        Round.championship_id,
+        Round.number,
+        Round.name,
+        Round.circuit_id,
+        Circuit.name.label("circuit_name"),
+        Round.start_date,
+        Round.end_date,
+        Round.status,
+        Round.field_size,
+        Round.note,
+        Round.revision,
+        Round.updated_at,
+    ).join(Circuit, Circuit.id == Round.circuit_id)
+    if ids is not None:
+        stmt = stmt.where(Round.id.in_(list(ids)))
+    return list(session.execute(stmt.order_by(Round.championship_id, Round.number)))
+
+
+def session_stamp_rows(session: OrmSession, round_ids: Sequence[int] | None = None) -> list[Any]:
+    """Every session's (or these rounds' sessions') round, order and change marks (what says
+    its events changed)."""
+    stmt = select(
+        Session.round_id,
+        Session.id,
+        Session.position,
+        Session.revision,
+        Session.updated_at,
+        Session.status,
+        Session.results_status,
+        Session.results_revision,
+        Session.results_updated_at,
+    )
+    if round_ids is not None:
+        stmt = stmt.where(Session.round_id.in_(list(round_ids)))
+    return list(session.execute(stmt.order_by(Session.round_id, Session.position, Session.id)))
+
+
+def latest_change_id(session: OrmSession) -> int:
+    """The id of the newest change record (0 when none): writers take ids in commit order."""
+    return session.scalar(select(func.max(Change.id))) or 0
+
+
+def changes_between(session: OrmSession, after: int, upto: int) -> list[tuple[str, str]]:
+    """``(entity, key)`` of the change records with ids in ``(after, upto]``."""
+    stmt = select(Change.entity, Change.key).where(Change.id > after, Change.id <= upto)
+    return [(entity, key) for entity, key in session.execute(stmt)]
+
+
+def competitor_row(session: OrmSession, slug: str) -> Any | None:
+    """A competitor's id, slug and name, or None."""
+    return session.execute(
+        select(Competitor.id, Competitor.slug, Competitor.name).where(Competitor.slug == slug)
+    ).first()
+
+
+def entered_championship_ids(session: OrmSession, competitor_id: int) -> set[int]:
+    """The ids of the championships a competitor is entered in."""
+    return set(session.scalars(_entered_championship_ids(competitor_id)))
+
+
+def rounds_with_own_results(session: OrmSession, competitor_id: int) -> set[int]:
+    """The rounds in which some session has a result credited to the competitor (the
+    result's own driver, or the entry's drivers when the result names none)."""
+    own_entries = select(EntryDriver.entry_id).where(EntryDriver.competitor_id == competitor_id)
+    credited = or_(
+        Result.driver_id == competitor_id,
+        Result.driver_id.is_(None) & Result.entry_id.in_(own_entries),
+    )
+    stmt = select(Session.round_id).join(Result, Result.session_id == Session.id).where(credited)
+    return set(session.scalars(stmt.distinct()))
+
+
+def rounds_by_ids(session: OrmSession, ids: Sequence[int]) -> dict[int, Round]:
+    """The rounds with these ids, each with everything its events show loaded."""
+    results = selectinload(Round.sessions).selectinload(Session.results)
+    rounds = session.scalars(
+        select(Round)
+        .where(Round.id.in_(list(ids)))
+        .options(
+            selectinload(Round.circuit),
+            selectinload(Round.championship),
+            results.joinedload(Result.driver),
+            results.joinedload(Result.entry).joinedload(Entry.team),
+            results.joinedload(Result.entry)
+            .selectinload(Entry.drivers)
+            .joinedload(EntryDriver.competitor),
+        )
+    ).all()
+    return {r.id: r for r in rounds}
 
 
 # -- news feeds: only the rows a feed can show ----------------------------------------------

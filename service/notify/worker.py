@@ -28,7 +28,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from ..config import parse_bool
-from ..publish import publisher
+from ..publish import new_year, publisher
 from ..stats import daily as stats_daily
 from ..writes import utc_now
 from . import fanout, queue, reminders
@@ -64,8 +64,10 @@ class Worker:
 
     def housekeeping(self) -> None:
         """Plan due reminders, retire expired WebSub leases, forget old delivery logs; write
-        this process's feed counts and close past counting days."""
+        this process's feed counts and close past counting days; at New Year, queue the series
+        calendars (they show the current and next season)."""
         now = self.clock()
+        new_year.queue_series_for_year(self.app, now)
         reminders.plan_reminders(self.app, now)
         queue.expire_websub_leases(self.app, now)
         queue.purge_finished(self.app, now)
@@ -98,18 +100,18 @@ class Worker:
 
     def publish(self) -> int:
         """Publish the feeds waiting changes affect (before their WebSub content goes out)."""
-        return publisher.drain(self.app, self.worker_id)
+        return publisher.drain(self.app, self.worker_id, now=self.clock())
 
     def fan_out(self) -> int:
         """Expand the changes waiting in the fan-out outbox into webhook deliveries."""
         return fanout.expand_all(self.app)
 
     def run_once(self) -> int:
-        """Publish, fan out, plan, then claim and send everything due now, one batch; return
-        how many deliveries."""
+        """Plan, publish, fan out, then claim and send everything due now, one batch (the
+        order of ``run``); return how many deliveries."""
+        self.housekeeping()
         self.publish()
         self.fan_out()
-        self.housekeeping()
         ids = queue.claim(self.app, self.worker_id, self.threads, self.clock())
         with ThreadPoolExecutor(max_workers=max(1, len(ids))) as pool:
             list(pool.map(self.process, ids))
@@ -128,7 +130,7 @@ class Worker:
                     if time.monotonic() - last_plan >= plan_every:
                         self.housekeeping()
                         last_plan = time.monotonic()
-                    published = publisher.run_pending(self.app, self.worker_id)
+                    published = publisher.run_pending(self.app, self.worker_id, now=self.clock())
                     expanded = fanout.expand(self.app)
                     inflight = {f for f in inflight if not f.done()}
                     free = self.threads - len(inflight)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from ..config import parse_bool
 from ..store.engine import get_store
-from . import jobs, publisher, serving
+from . import jobs, listener, publisher, serving
 
 log = logging.getLogger("gridfeed.publish")
 
@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(publish_command)
     publisher.fragments_of(app)
     serving.init_app(app)
+    listener.init_app(app)  # PostgreSQL: each web process hears of new publications
     if not publishes_in_process(app):
         return
     store = get_store(app)

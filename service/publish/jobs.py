@@ -2,16 +2,16 @@
 claimed by workers.
 
 A job is a *scope* ("round:<championship>:<number>", "championship:<slug>", "article:<slug>",
-"competitor:<slug>", "everything"). One row per scope: a second write to the same round
-before the worker gets to it bumps ``requested`` instead of queueing the work twice. Claims
-are leases taken with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (``BEGIN IMMEDIATE`` on
-SQLite), so two workers never publish the same job at once.
+"competitor:<slug>", "series:<slug>" (New Year), "everything"). One row per scope: a second
+write to the same round before the worker gets to it bumps ``requested`` instead of queueing
+the work twice. Claims are leases taken with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL
+(``BEGIN IMMEDIATE`` on SQLite), so two workers never publish the same job at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from flask import Flask
@@ -25,6 +25,7 @@ from ..store.engine import write_session
 from .models import PublishJob
 
 EVERYTHING = "everything"
+SERIES = "series"  # "series:<slug>": a series calendar alone (queued at New Year)
 # Set in a write session's ``info`` when it queued publish work, for commit listeners.
 REQUESTED = "gridfeed.publish_requested"
 LEASE_SECONDS = 300  # a worker that died mid-publish leaves its job to be claimed again
@@ -113,28 +114,35 @@ def claim(app: Flask, worker_id: str, limit: int, now: dt.datetime) -> list[Clai
         return [Claimed(r.id, r.scope, r.requested) for r in rows]
 
 
-def finish(app: Flask, job: Claimed, worker_id: str) -> bool:
-    """Drop a published job; if it was requested again meanwhile, free it for another round.
-    Returns whether it is done."""
+def finish(app: Flask, claimed: Sequence[Claimed], worker_id: str) -> int:
+    """Drop published jobs, in one transaction; a job requested again meanwhile is freed for
+    another round instead. Returns how many are done."""
+    done = 0
     with write_session(app) as session:
-        done = session.execute(
-            delete(PublishJob).where(PublishJob.id == job.id, PublishJob.requested == job.requested)
-        ).rowcount
-        if not done:
-            session.execute(
-                update(PublishJob)
-                .where(PublishJob.id == job.id, PublishJob.claimed_by == worker_id)
-                .values(claimed_by=None, lease_until=None)
-            )
-        return bool(done)
+        for job in claimed:
+            dropped = session.execute(
+                delete(PublishJob).where(
+                    PublishJob.id == job.id, PublishJob.requested == job.requested
+                )
+            ).rowcount
+            done += dropped
+            if not dropped:
+                session.execute(
+                    update(PublishJob)
+                    .where(PublishJob.id == job.id, PublishJob.claimed_by == worker_id)
+                    .values(claimed_by=None, lease_until=None)
+                )
+    return done
 
 
-def release(app: Flask, job: Claimed, worker_id: str) -> None:
-    """Give a job back unpublished (the publish failed): another attempt may claim it."""
+def release(app: Flask, claimed: Sequence[Claimed], worker_id: str) -> None:
+    """Give jobs back unpublished (the publish failed): another attempt may claim them."""
     with write_session(app) as session:
         session.execute(
             update(PublishJob)
-            .where(PublishJob.id == job.id, PublishJob.claimed_by == worker_id)
+            .where(
+                PublishJob.id.in_([job.id for job in claimed]), PublishJob.claimed_by == worker_id
+            )
             .values(claimed_by=None, lease_until=None)
         )
 

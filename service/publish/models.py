@@ -58,3 +58,22 @@ class PublishState(Base):
     # A hash of the settings and code the bytes were rendered with: when it differs at start,
     # everything is published again.
     fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # The calendar year series calendars (current and next season) were last queued for: the
+    # worker queues them again when the year moves on (see ``new_year``).
+    series_year: Mapped[int | None] = mapped_column(Integer)
+
+
+class CalendarPart(Base):
+    """One round's encoded events as the calendars on one site show them (``calendars.parts``),
+    so any calendar and any variant of it is built by joining stored bytes."""
+
+    __tablename__ = "calendar_parts"
+
+    # The site the events were rendered for: feed domain (UIDs) and origin (URLs).
+    site: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    round_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The competitor whose own results the events show first; 0 for every other feed.
+    competitor_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The round's stamp (``publish.skeleton``) when the part was made: equal stamps, equal part.
+    stamp: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -10,7 +10,7 @@ the whole championship graph.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -39,6 +39,8 @@ class ItemsMemo(Protocol):
     def news_items(
         self, key: Hashable, collect: Callable[[], list[NewsItem]]
     ) -> list[NewsItem]: ...
+
+    def last_change_at(self, championships: Sequence[str] | None) -> dt.datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,7 @@ def render_news_feed(
         author="gridfeed",
         format=spec.fmt,
     )
-    changed = max(updated, queries.last_change_at(session, scope.covered) or updated)
+    changed = max(updated, memo.last_change_at(scope.covered) or updated)
     return NewsFeed(
         render_news(meta, items),
         CONTENT_TYPES[spec.fmt],

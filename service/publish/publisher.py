@@ -13,7 +13,7 @@ import datetime as dt
 import gc
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from flask import Flask
@@ -27,16 +27,19 @@ from ..notify import feed_checks
 from ..store.data_version import data_version
 from ..store.engine import get_store, write_session
 from . import jobs, stored
-from .facts_memo import FactsCache
+from .calendar_parts import PartRow, PartsMemory, prune_parts, save_parts
 from .feeds import CALENDAR, NEWS, NEWS_FORMATS, FeedSpec, spec_for_key
 from .files import path_of, remove_feed_files, write_feed_files
 from .rendering import Rendered, Snapshot, render_feed
+from .skeleton import SkeletonMemo
 
 log = logging.getLogger("gridfeed.publish")
 # The origin published for when no GRIDFEED_PUBLIC_BASE_URL is set and no request has named
 # one yet: what the Flask test client and a local `curl localhost` send.
 DEFAULT_ORIGIN = "http://localhost"
-FACTS_EXTENSION = "gridfeed.event_facts"
+PARTS_EXTENSION = "gridfeed.calendar_parts"
+SKELETON_EXTENSION = "gridfeed.calendar_skeleton"
+CODE_EXTENSION = "gridfeed.renderer_code"
 # Waiting jobs a publication of everything takes off the queue at once.
 EVERYTHING_CLAIMS = 10_000
 # The packages whose code decides the published bytes (see ``fingerprint``).
@@ -63,9 +66,29 @@ def fragments_of(app: Flask) -> FragmentCache:
     return app.extensions.setdefault(FRAGMENTS_EXTENSION, FragmentCache())
 
 
-def facts_of(app: Flask) -> FactsCache:
-    """The app's event-facts memo (bounded; see ``facts_memo``)."""
-    return app.extensions.setdefault(FACTS_EXTENSION, FactsCache())
+def parts_memory_of(app: Flask) -> PartsMemory:
+    """The app's memory of calendar round parts (bounded; see ``calendar_parts``)."""
+    return app.extensions.setdefault(PARTS_EXTENSION, PartsMemory())
+
+
+def renderer_code(app: Flask) -> str:
+    """A hash of the renderers' source (read once per process): stored parts made by other
+    code are never reused."""
+    if CODE_EXTENSION not in app.extensions:
+        digest = hashlib.sha256()
+        root = Path(__file__).resolve().parent.parent
+        for package in RENDERER_PACKAGES:
+            for source in sorted((root / package).glob("*.py")):
+                digest.update(source.read_bytes())
+        app.extensions[CODE_EXTENSION] = digest.hexdigest()[:32]
+    return app.extensions[CODE_EXTENSION]
+
+
+def snapshot_for(app: Flask, session: OrmSession, now: dt.datetime | None = None) -> Snapshot:
+    """A batch's view of the store as of ``now``, sharing this process's memory of round
+    parts."""
+    skeletons = app.extensions.setdefault(SKELETON_EXTENSION, SkeletonMemo())
+    return Snapshot(session, parts_memory_of(app), renderer_code(app), skeletons, now=now)
 
 
 def default_origins(app: Flask, session: OrmSession) -> list[str]:
@@ -131,6 +154,8 @@ def specs_for_scope(session: OrmSession, scope: str) -> list[FeedSpec]:
         return _news(kind, slug)
     if name == "competitor":
         return _calendar_and_news("competitor", rest)
+    if name == jobs.SERIES:
+        return [FeedSpec(CALENDAR, "series", rest)]
     raise ValueError(f"unknown publish scope {scope!r}")
 
 
@@ -162,10 +187,7 @@ def fingerprint(app: Flask) -> str:
         digest.update(f"{name}={app.config[name]}\n".encode())
     # Series calendars show the current and next season: a new year changes them.
     digest.update(f"year={utc_now().year}\n".encode())
-    root = Path(__file__).resolve().parent.parent
-    for package in RENDERER_PACKAGES:
-        for source in sorted((root / package).glob("*.py")):
-            digest.update(source.read_bytes())
+    digest.update(renderer_code(app).encode())
     return digest.hexdigest()[:32]
 
 
@@ -197,7 +219,7 @@ def publish_specs(
             if parsed is not None:
                 wanted.setdefault(key, parsed)
         fragments = fragments_of(app)
-        snapshot = Snapshot(session, facts_of(app))
+        snapshot = snapshot_for(app, session, now)
         for key, (origin, spec) in wanted.items():
             made = render_feed(
                 snapshot, spec, site_for(app, origin), hub_for(app, origin), fragments
@@ -209,7 +231,8 @@ def publish_specs(
         if prune:
             scopes = {spec.scope for spec in specs}
             gone += [key for key, scope in stored.scopes_of_keys(session) if scope not in scopes]
-    return _store(app, rendered, version, now, complete, gone)
+    parts = list(snapshot.parts.made.values())
+    return _store(app, rendered, version, now, complete, gone, parts, prune)
 
 
 def _store(
@@ -219,10 +242,15 @@ def _store(
     now: dt.datetime,
     complete: str | None,
     gone: Iterable[str] = (),
+    parts: Sequence[PartRow] = (),
+    prune_rounds: bool = False,
 ) -> int:
     changed = []
     gone = list(gone)
     with write_session(app) as session:
+        save_parts(session, parts)
+        if prune_rounds:
+            prune_parts(session)
         removed = stored.remove(session, gone)
         for key, (spec, made) in rendered.items():
             row = stored.save(session, key, spec.scope, made, spec.filename, version, now)
@@ -252,11 +280,10 @@ def publish_everything(app: Flask, worker_id: str) -> int:
     try:
         changed = publish_specs(app, specs, complete=fingerprint(app), prune=True)
     except Exception:
-        for job in covered:
-            jobs.release(app, job, worker_id)
+        jobs.release(app, covered, worker_id)
         raise
-    for job in covered:
-        jobs.finish(app, job, worker_id)
+    # One transaction for every job (a release step after an import covers hundreds).
+    jobs.finish(app, covered, worker_id)
     return changed
 
 
@@ -289,22 +316,21 @@ def publish_key(app: Flask, key: str) -> stored.StoredFeed | None:
     origin, spec = parsed
     with get_store(app).sessions() as session:
         version = data_version(session)
+        snapshot = snapshot_for(app, session)
         made = render_feed(
-            Snapshot(session, facts_of(app)),
-            spec,
-            site_for(app, origin),
-            hub_for(app, origin),
-            fragments_of(app),
+            snapshot, spec, site_for(app, origin), hub_for(app, origin), fragments_of(app)
         )
     if made is None:
         return None
-    _store(app, {key: (spec, made)}, version, utc_now(), complete=None)
+    parts = list(snapshot.parts.made.values())
+    _store(app, {key: (spec, made)}, version, utc_now(), complete=None, parts=parts)
     with get_store(app).sessions() as session:
         return stored.lookup(session, key)
 
 
-def run_pending(app: Flask, worker_id: str, limit: int = 50) -> int:
-    """Claim waiting publish jobs and publish them (as one batch); return how many jobs."""
+def run_pending(app: Flask, worker_id: str, limit: int = 50, now: dt.datetime | None = None) -> int:
+    """Claim waiting publish jobs and publish them (as one batch) as of ``now`` (the worker's
+    clock; default the current time); return how many jobs."""
     claimed = jobs.claim(app, worker_id, limit, utc_now())
     if not claimed:
         return 0
@@ -315,21 +341,19 @@ def run_pending(app: Flask, worker_id: str, limit: int = 50) -> int:
         else:
             specs = [spec for scope in scopes for spec in specs_for_scope(session, scope)]
     try:
-        publish_specs(app, specs, prune=jobs.EVERYTHING in scopes)
+        publish_specs(app, specs, now=now, prune=jobs.EVERYTHING in scopes)
     except Exception:
-        for job in claimed:
-            jobs.release(app, job, worker_id)
+        jobs.release(app, claimed, worker_id)
         raise
-    for job in claimed:
-        jobs.finish(app, job, worker_id)
+    jobs.finish(app, claimed, worker_id)
     return len(claimed)
 
 
-def drain(app: Flask, worker_id: str) -> int:
+def drain(app: Flask, worker_id: str, now: dt.datetime | None = None) -> int:
     """Publish until no job waits (jobs requested again meanwhile included)."""
     total = 0
     while True:
-        done = run_pending(app, worker_id)
+        done = run_pending(app, worker_id, now=now)
         if not done:
             return total
         total += done

@@ -17,6 +17,7 @@ from sqlalchemy import event
 
 from ..store.engine import get_store, read_session
 from . import publisher, stored
+from .feeds import spec_for_key
 
 EXTENSION = "gridfeed.published_memo"
 MEMO_MAX_ITEMS = 4096  # keys (each variant counts) remembered per publication
@@ -48,6 +49,10 @@ def forget(app: Flask) -> None:
     memo_of(app).forget()
 
 
+class NotPublishedYet(Exception):
+    """A default feed was asked for before the first complete publication: answer 503."""
+
+
 def init_app(app: Flask) -> None:
     """Give the app its memo, dropped after each of its committed writes."""
     memo = PublishedMemo()
@@ -56,7 +61,11 @@ def init_app(app: Flask) -> None:
 
 
 def published_feed(key: str) -> stored.StoredFeed | None:
-    """The stored feed under ``key``; a variant asked for the first time is published now."""
+    """The stored feed under ``key``; a variant asked for the first time is published now.
+
+    A default feed on a published origin is never rendered here (a cold render of a large
+    data set outlives the request): ``NotPublishedYet`` before the first complete
+    publication, None (404) after it."""
     memo: PublishedMemo = current_app.extensions[EXTENSION]
     now = time.monotonic()
     if now - memo.checked_at >= current_app.config["FEED_VERSION_RECHECK_SECONDS"]:
@@ -70,7 +79,10 @@ def published_feed(key: str) -> stored.StoredFeed | None:
     if key in memo.feeds:
         return memo.feeds[key]
     found = stored.lookup(read_session(), key)
-    if found is None:
+    if found is None and published_up_front(key):
+        if not stored.publish_version(read_session())[1]:
+            raise NotPublishedYet(key)
+    elif found is None:
         # Not published yet: a variant nobody asked for, or an origin first seen. Publish it
         # once (it is then kept current by the publisher); unknown slugs stay None.
         found = publisher.publish_key(current_app._get_current_object(), key)  # type: ignore[attr-defined]
@@ -79,3 +91,15 @@ def published_feed(key: str) -> stored.StoredFeed | None:
             memo.feeds.clear()
         memo.feeds[key] = found
     return found
+
+
+def published_up_front(key: str) -> bool:
+    """Whether ``key`` is a default feed (no query) on the origin every publication of
+    everything covers (the configured public base URL, else localhost): such a feed is in the
+    store once everything has been published, or does not exist. Origins first named by a
+    request (no base URL configured) get their feeds published on demand, as before."""
+    parsed = spec_for_key(key)
+    if parsed is None or not parsed[1].is_default:
+        return False
+    configured = current_app.config["PUBLIC_BASE_URL"].rstrip("/") or publisher.DEFAULT_ORIGIN
+    return parsed[0] == configured

@@ -6,12 +6,15 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session as OrmSession
 
 from .feeds import CALENDAR, FeedSpec
 from .models import PublishedFeed, PublishState
 from .rendering import Rendered, compress
+
+# The PostgreSQL channel told of every publication (see ``listener``).
+PUBLISHED_CHANNEL = "gridfeed_published"
 
 
 @dataclass(frozen=True)
@@ -149,9 +152,13 @@ def fingerprint(session: OrmSession) -> str | None:
 
 
 def bump_version(session: OrmSession, now: dt.datetime, complete: str | None = None) -> None:
-    """Count a publication; ``complete`` (a fingerprint) marks a publication of everything."""
+    """Count a publication; ``complete`` (a fingerprint) marks a publication of everything.
+    On PostgreSQL, web processes listening on ``PUBLISHED_CHANNEL`` hear of it on commit."""
     values: dict[str, object] = {"version": PublishState.version + 1}
     if complete is not None:
         values["complete_at"] = now
         values["fingerprint"] = complete
     session.execute(update(PublishState).where(PublishState.id == 1).values(**values))
+    if session.get_bind().dialect.name == "postgresql":
+        # Delivered when this transaction commits, never if it rolls back.
+        session.execute(text(f"NOTIFY {PUBLISHED_CHANNEL}"))

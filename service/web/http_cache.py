@@ -17,11 +17,12 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from flask import Flask, Response, abort, current_app, request
+from werkzeug.exceptions import ServiceUnavailable
 
 from ..publish import stored
 from ..publish.feeds import FeedSpec
 from ..publish.files import path_of, relative_name, write_feed_files
-from ..publish.serving import PublishedMemo, memo_of, published_feed
+from ..publish.serving import NotPublishedYet, PublishedMemo, memo_of, published_feed
 from .fetch_stats import count_fetch
 from .site import base_url, hub_url
 
@@ -74,6 +75,8 @@ class RenderCache:
 
 # Retry-After on a 503 when the storage refuses a write (full, read-only, away).
 RETRY_AFTER_SECONDS = 30
+# Retry-After on a 503 for a default feed before the first complete publication.
+PUBLISHING_RETRY_AFTER_SECONDS = 10
 
 
 def init_app(app: Flask) -> None:
@@ -97,7 +100,14 @@ def feed_key(spec: FeedSpec) -> str:
 def serve_feed(spec: FeedSpec) -> Response:
     """Answer a feed request from the stored bytes (404 when the feed does not exist)."""
     key = feed_key(spec)
-    feed = published_feed(key)
+    try:
+        feed = published_feed(key)
+    except NotPublishedYet:
+        # First start or a fresh database: the release step or the worker is publishing.
+        raise ServiceUnavailable(
+            "feeds are being published for the first time; try again shortly",
+            retry_after=PUBLISHING_RETRY_AFTER_SECONDS,
+        ) from None
     if feed is None:
         abort(404, description=f"no such feed: {request.path}")
     return feed_response(feed, links=[(key, "self")])
