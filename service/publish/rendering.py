@@ -20,7 +20,6 @@ from ..calendars.facts import CalendarMeta, current_and_next
 from ..calendars.fragments import FragmentCache
 from ..calendars.parts import compose
 from ..domain import queries
-from ..domain.models import Article, Championship, Competitor
 from ..domain.site import Site
 from ..domain.timesheet import slugify
 from ..news.entries import NewsItem
@@ -74,8 +73,9 @@ def purge_tags(championships: Sequence[str], competitor: str | None = None) -> l
 
 class Snapshot:
     """The store as one publish batch sees it. Calendars read the skeleton (column-only
-    queries) and round parts (``publish.calendar_parts``); news loads the championship graph
-    and the articles once, on first use, and shares them across feeds of the batch."""
+    queries) and round parts (``publish.calendar_parts``); news loads only the items each
+    feed shows (``publish.news_rendering``), once per scope for its three formats. Neither
+    loads the whole championship graph."""
 
     def __init__(
         self,
@@ -95,8 +95,6 @@ class Snapshot:
         self._skeleton: Skeleton | None = None
         self._own_rounds: dict[int, frozenset[int]] = {}
         self._last_change: dict[tuple[str, ...] | None, dt.datetime | None] = {}
-        self._championships: Sequence[Championship] | None = None
-        self._articles: Sequence[Article] | None = None
         self._news: dict[Hashable, list[NewsItem]] = {}
 
     def skeleton(self) -> Skeleton:
@@ -127,39 +125,6 @@ class Snapshot:
         if key not in self._news:
             self._news[key] = collect()
         return self._news[key]
-
-    def championships(self) -> Sequence[Championship]:
-        """Every championship, with its whole graph loaded."""
-        if self._championships is None:
-            self._championships = queries.all_championships(self.session)
-        return self._championships
-
-    def championship(self, slug: str) -> Championship | None:
-        """One championship of the snapshot, or None."""
-        return next((c for c in self.championships() if c.slug == slug), None)
-
-    def competitor(self, slug: str) -> Competitor | None:
-        """A competitor (the same object the loaded graph holds), or None."""
-        return queries.competitor_by_slug(self.session, slug)
-
-    def championships_of(self, competitor: Competitor) -> list[Championship]:
-        """The championships ``competitor`` is entered in, in the usual order."""
-        return [
-            c
-            for c in self.championships()
-            if any(link.competitor_id == competitor.id for e in c.entries for link in e.drivers)
-        ]
-
-    def articles(self, championship: str | None, competitor: str | None) -> list[Article]:
-        """Published articles, newest first, about ``championship`` or ``competitor``."""
-        if self._articles is None:
-            self._articles = queries.published_articles(self.session)
-        return [
-            a
-            for a in self._articles
-            if (championship is None or championship in a.championships)
-            and (competitor is None or competitor in a.competitors)
-        ]
 
 
 def render_feed(
