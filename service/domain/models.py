@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -138,7 +139,8 @@ class Session(Base):
     # iCal SEQUENCE: goes up when time, status or place changes, and when results change.
     revision: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    results_status: Mapped[str] = mapped_column(String(20), default="none")
+    # Indexed: news feeds look for the newest sessions with results.
+    results_status: Mapped[str] = mapped_column(String(20), default="none", index=True)
     results_published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     results_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     results_revision: Mapped[int] = mapped_column(Integer, default=0)
@@ -258,6 +260,10 @@ class Change(Base):
     """One entry of the change record: what changed, before and after, when and by whom."""
 
     __tablename__ = "changes"
+    # News feeds ask for the newest schedule changes (and results corrections) of a scope.
+    __table_args__ = (
+        Index("ix_changes_entity_action_championship", "entity", "action", "championship"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

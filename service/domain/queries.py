@@ -10,12 +10,13 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
-from .keys import split_round_key, split_session_key
+from .choices import RESULTS_STATUSES
+from .keys import round_key, session_key, split_round_key, split_session_key
 from .models import (
     Article,
     Championship,
@@ -590,3 +591,194 @@ def rounds_by_ids(session: OrmSession, ids: Sequence[int]) -> dict[int, Round]:
         )
     ).all()
     return {r.id: r for r in rounds}
+
+
+# -- news feeds: only the rows a feed can show ----------------------------------------------
+#
+# A news feed shows the newest ``limit`` of its articles, results and schedule changes, in the
+# order (published, updated, id) descending. Each query below returns the newest ``limit`` of
+# one kind in exactly that order, so the feed's newest ``limit`` are among them, and loads
+# nothing else: the cost follows ``limit``, not the data set.
+
+# Every results status a feed shows an entry for (all but "none").
+SHOWN_RESULTS = tuple(status for status in RESULTS_STATUSES if status != "none")
+# Articles read per round trip while looking for ``limit`` about one scope.
+ARTICLE_BATCH = 200
+
+
+def _binary(session: OrmSession, text: ColumnElement[str]) -> ColumnElement[str]:
+    """``text`` compared code point by code point, as Python compares strings (the feeds'
+    ids break ties); PostgreSQL's default collation would order "-" and "/" otherwise."""
+    return text.collate("C" if session.get_bind().dialect.name == "postgresql" else "BINARY")
+
+
+def newest_articles(
+    session: OrmSession,
+    limit: int,
+    championship: str | None = None,
+    competitor: str | None = None,
+) -> list[Article]:
+    """The newest ``limit`` published articles about ``championship`` (or ``competitor``),
+    ordered as a feed orders them: published, updated, then slug (the id's tail)."""
+    # JSON list columns are filtered in Python (portable across SQLite and PostgreSQL), a
+    # batch at a time, stopping as soon as ``limit`` match.
+    stmt = (
+        select(Article)
+        .where(Article.status == "published")
+        .order_by(
+            Article.published_at.desc(),
+            Article.updated_at.desc(),
+            _binary(session, Article.slug).desc(),
+        )
+    )
+    found: list[Article] = []
+    offset = 0
+    while len(found) < limit:
+        batch = session.scalars(stmt.limit(ARTICLE_BATCH).offset(offset)).all()
+        found += [
+            a
+            for a in batch
+            if (championship is None or championship in a.championships)
+            and (competitor is None or competitor in a.competitors)
+        ]
+        if len(batch) < ARTICLE_BATCH:
+            break
+        offset += ARTICLE_BATCH
+    return found[:limit]
+
+
+def _credited(competitor_id: int) -> ColumnElement[bool]:
+    """Whether a session has a result credited to the competitor: the result's one driver,
+    or, where none is named, one of the entry's drivers (``Result.credited``)."""
+    via_entry = exists().where(
+        EntryDriver.entry_id == Result.entry_id, EntryDriver.competitor_id == competitor_id
+    )
+    return exists().where(
+        Result.session_id == Session.id,
+        or_(Result.driver_id == competitor_id, and_(Result.driver_id.is_(None), via_entry)),
+    )
+
+
+def newest_results_sessions(
+    session: OrmSession,
+    limit: int,
+    championships: Sequence[str] | None = None,
+    competitor: Competitor | None = None,
+) -> list[int]:
+    """Ids of the newest ``limit`` sessions with results (published or withdrawn) in
+    ``championships`` (None: all), credited to ``competitor`` if given, in feed order."""
+    # The results entry's published, updated and the tail of its id (``results_item``).
+    published = func.coalesce(Session.results_published_at, Session.updated_at)
+    updated = func.coalesce(
+        Session.results_updated_at, Session.results_published_at, Session.updated_at
+    )
+    tail = Championship.slug + "/" + cast(Round.number, String) + "/" + Session.slug
+    stmt = (
+        select(Session.id)
+        .join(Round, Round.id == Session.round_id)
+        .join(Championship, Championship.id == Round.championship_id)
+        .where(Session.results_status.in_(SHOWN_RESULTS))
+    )
+    if championships is not None:
+        stmt = stmt.where(Championship.slug.in_(list(championships)))
+    if competitor is not None:
+        stmt = stmt.where(_credited(competitor.id))
+    stmt = stmt.order_by(published.desc(), updated.desc(), _binary(session, tail).desc())
+    return list(session.scalars(stmt.limit(limit)))
+
+
+def sessions_for_news(session: OrmSession, ids: Sequence[int]) -> list[Session]:
+    """The sessions ``ids`` with what a results entry shows loaded: round, circuit,
+    championship, results, their entries, teams, drivers and credited competitors."""
+    if not ids:
+        return []
+    round_ = joinedload(Session.round)
+    results = selectinload(Session.results)
+    entry = results.joinedload(Result.entry)
+    return list(
+        session.scalars(
+            select(Session)
+            .where(Session.id.in_(list(ids)))
+            .options(
+                round_.joinedload(Round.circuit),
+                round_.joinedload(Round.championship),
+                results.joinedload(Result.driver),
+                entry.joinedload(Entry.team),
+                entry.selectinload(Entry.drivers).joinedload(EntryDriver.competitor),
+            )
+        ).unique()
+    )
+
+
+def corrections_of(
+    session: OrmSession, keys: Sequence[str], championships: Sequence[str]
+) -> list[Change]:
+    """Every correction of the results of the sessions ``keys`` recorded for
+    ``championships``, oldest first."""
+    if not keys:
+        return []
+    found = session.scalars(
+        select(Change)
+        .where(
+            Change.key.in_(list(keys)),
+            Change.entity == "results",
+            Change.action == "corrected",
+        )
+        .order_by(Change.id)
+    )
+    # The championship is checked here, not in SQL, so the lookup goes by key (a handful of
+    # rows) whatever the planner guesses about the championship index.
+    wanted = set(championships)
+    return [change for change in found if change.championship in wanted]
+
+
+def schedule_objects(
+    session: OrmSession, changes: Sequence[Change], championships: Sequence[str] | None
+) -> dict[str, Session | Round]:
+    """The sessions and rounds ``changes`` name, by key, with round, circuit and
+    championship loaded; only those in ``championships`` (None: all)."""
+    session_keys, round_keys = [], []
+    for change in changes:
+        if change.entity == "session":
+            session_keys.append(split_session_key(change.key))
+        elif change.entity == "round":
+            round_keys.append(split_round_key(change.key))
+    if championships is not None:
+        wanted = set(championships)
+        session_keys = [k for k in session_keys if k[0] in wanted]
+        round_keys = [k for k in round_keys if k[0] in wanted]
+    objects: dict[str, Session | Round] = {}
+    if session_keys:
+        round_ = joinedload(Session.round)
+        found = session.scalars(
+            select(Session)
+            .join(Round, Round.id == Session.round_id)
+            .join(Championship, Championship.id == Round.championship_id)
+            .where(tuple_(Championship.slug, Round.number, Session.slug).in_(session_keys))
+            .options(round_.joinedload(Round.circuit), round_.joinedload(Round.championship))
+        )
+        for s in found:
+            objects[session_key(s.round.championship.slug, s.round.number, s.slug)] = s
+    if round_keys:
+        found_rounds = session.scalars(
+            select(Round)
+            .join(Championship, Championship.id == Round.championship_id)
+            .where(tuple_(Championship.slug, Round.number).in_(round_keys))
+            .options(joinedload(Round.circuit), joinedload(Round.championship))
+        )
+        for r in found_rounds:
+            objects[round_key(r.championship.slug, r.number)] = r
+    return objects
+
+
+def entered_championships(session: OrmSession, competitor: Competitor) -> dict[str, str]:
+    """Slug to name of the championships ``competitor`` is entered in."""
+    stmt = select(Championship.slug, Championship.name).where(
+        Championship.id.in_(_entered_championship_ids(competitor.id))
+    )
+    return {slug: name for slug, name in session.execute(stmt)}
+
+
+def championship_name(session: OrmSession, slug: str) -> str | None:
+    """A championship's name, or None when no championship has this slug."""
+    return session.scalar(select(Championship.name).where(Championship.slug == slug))

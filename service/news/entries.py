@@ -15,8 +15,8 @@ from typing import Any
 
 from ..domain import wording
 from ..domain.change_values import decode_value
-from ..domain.keys import round_key, session_key
-from ..domain.models import Article, Championship, Change, Competitor, Result, Round, Session
+from ..domain.keys import session_key
+from ..domain.models import Article, Change, Competitor, Result, Round, Session
 from ..domain.site import Site
 from ..domain.timesheet import format_gap, format_time
 from ..domain.timing import SessionTime, localize
@@ -369,70 +369,49 @@ def describe_round_change(round_: Round, before: dict, after: dict) -> str | Non
 # -- assembling a feed ----------------------------------------------------------------------
 
 
-def schedule_objects(championships: Iterable[Championship]) -> dict[str, Any]:
-    """Change-record keys to the rounds and sessions they name."""
-    objects: dict[str, Any] = {}
-    for championship in championships:
-        for round_ in championship.rounds:
-            objects[round_key(championship.slug, round_.number)] = round_
-            for session in round_.sessions:
-                objects[session_key(championship.slug, round_.number, session.slug)] = session
-    return objects
-
-
-def collect_items(
+def assemble_items(
     *,
     site: Site,
     scope: Scope,
-    championships: Sequence[Championship],
+    names: dict[str, str],
     articles: Sequence[Article],
+    sessions: Sequence[Session],
+    corrections: Sequence[Change],
     changes: Sequence[Change],
+    objects: dict[str, Any],
     competitor: Competitor | None = None,
     limit: int = 50,
 ) -> list[NewsItem]:
-    """Every entry of a feed, newest first, at most ``limit``.
+    """A feed's entries, newest first, at most ``limit``, from the candidates of each kind.
 
-    ``championships`` must hold every championship the scope covers, fully loaded;
-    ``changes`` the change-record rows of results and schedule changes for them.
+    ``articles`` and ``sessions`` (with results) must hold the newest ``limit`` of their kind
+    in the scope (``domain.queries.newest_articles`` and ``newest_results_sessions``), so the
+    feed's newest ``limit`` are among them; ``corrections`` the results corrections of those
+    sessions, oldest first; ``changes`` the newest ``limit`` schedule changes, newest first,
+    and ``objects`` the rounds and sessions they name, by key. ``names`` maps the slugs an
+    article may show to names.
     """
-    names = {c.slug: c.name for c in championships}
-    if competitor is not None:
-        names[competitor.slug] = competitor.name
-    items: list[NewsItem] = []
-    for article in articles:
-        if article.status != "published":
-            continue
-        if competitor is not None and competitor.slug not in article.competitors:
-            continue
-        if competitor is None and not scope.covers(article.championships):
-            continue
-        items.append(article_item(article, site, names))
-    corrections: dict[str, list[Change]] = {}
-    for change in changes:
-        if change.entity == "results" and change.action == "corrected":
-            corrections.setdefault(change.key, []).append(change)
-    for championship in championships:
-        if not scope.covers([championship.slug]):
-            continue
-        for round_ in championship.rounds:
-            for session in round_.sessions:
-                if session.results_status == "none":
-                    continue
-                if competitor is not None and not any(
-                    competitor in r.credited for r in session.results
-                ):
-                    continue
-                key = session_key(championship.slug, round_.number, session.slug)
-                items.append(results_item(session, site, competitor, corrections.get(key, [])))
-    objects = schedule_objects(championships)
+    items = [article_item(article, site, names) for article in articles]
+    by_key: dict[str, list[Change]] = {}
+    for change in corrections:
+        by_key.setdefault(change.key, []).append(change)
+    for session in sessions:
+        round_ = session.round
+        key = session_key(round_.championship.slug, round_.number, session.slug)
+        items.append(results_item(session, site, competitor, by_key.get(key, [])))
     for change in changes:
         if change.championship is None or not scope.covers([change.championship]):
             continue
         item = schedule_item(change, site, objects)
         if item is not None:
             items.append(item)
-    items.sort(key=lambda item: (item.published, item.updated, item.id), reverse=True)
+    items.sort(key=news_order, reverse=True)
     return items[:limit]
+
+
+def news_order(item: NewsItem) -> tuple[dt.datetime, dt.datetime, str]:
+    """The key feeds sort entries on (newest first when reversed)."""
+    return (item.published, item.updated, item.id)
 
 
 def feed_updated(items: Sequence[NewsItem], fallback: dt.datetime) -> dt.datetime:

@@ -20,22 +20,16 @@ from ..calendars.facts import CalendarMeta, current_and_next
 from ..calendars.fragments import FragmentCache
 from ..calendars.parts import compose
 from ..domain import queries
-from ..domain.models import Article, Championship, Competitor
 from ..domain.site import Site
 from ..domain.timesheet import slugify
-from ..news.entries import NewsItem, Scope, collect_items, feed_updated
-from ..news.formats import CONTENT_TYPES, FeedMeta
-from ..news.formats import render as render_news
-from ..store.data_version import data_state
+from ..news.entries import NewsItem
 from .calendar_parts import PartsMemory, PartsReader
 from .feeds import CALENDAR, FeedSpec
+from .news_rendering import render_news_feed
 from .skeleton import RoundRef, Skeleton, SkeletonMemo, load_skeleton
 
 CALENDAR_CONTENT_TYPE = "text/calendar; charset=utf-8"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-NEWS_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-# The date in every news feed's tag: id. Part of the ids subscribers store: never change it.
-FEED_ID_DATE = dt.date(2023, 1, 1)
 # Level 6, not 9: on the synthetic /calendar.ics (2.9 MB) level 9 took 2.4x the time for a
 # copy 1.6 % smaller (176,687 vs 179,540 bytes), and this runs on every change of the feed.
 GZIP_LEVEL = 6
@@ -79,8 +73,9 @@ def purge_tags(championships: Sequence[str], competitor: str | None = None) -> l
 
 class Snapshot:
     """The store as one publish batch sees it. Calendars read the skeleton (column-only
-    queries) and round parts (``publish.calendar_parts``); news loads the championship graph
-    and the articles once, on first use, and shares them across feeds of the batch."""
+    queries) and round parts (``publish.calendar_parts``); news loads only the items each
+    feed shows (``publish.news_rendering``), once per scope for its three formats. Neither
+    loads the whole championship graph."""
 
     def __init__(
         self,
@@ -100,8 +95,6 @@ class Snapshot:
         self._skeleton: Skeleton | None = None
         self._own_rounds: dict[int, frozenset[int]] = {}
         self._last_change: dict[tuple[str, ...] | None, dt.datetime | None] = {}
-        self._championships: Sequence[Championship] | None = None
-        self._articles: Sequence[Article] | None = None
         self._news: dict[Hashable, list[NewsItem]] = {}
 
     def skeleton(self) -> Skeleton:
@@ -132,39 +125,6 @@ class Snapshot:
         if key not in self._news:
             self._news[key] = collect()
         return self._news[key]
-
-    def championships(self) -> Sequence[Championship]:
-        """Every championship, with its whole graph loaded."""
-        if self._championships is None:
-            self._championships = queries.all_championships(self.session)
-        return self._championships
-
-    def championship(self, slug: str) -> Championship | None:
-        """One championship of the snapshot, or None."""
-        return next((c for c in self.championships() if c.slug == slug), None)
-
-    def competitor(self, slug: str) -> Competitor | None:
-        """A competitor (the same object the loaded graph holds), or None."""
-        return queries.competitor_by_slug(self.session, slug)
-
-    def championships_of(self, competitor: Competitor) -> list[Championship]:
-        """The championships ``competitor`` is entered in, in the usual order."""
-        return [
-            c
-            for c in self.championships()
-            if any(link.competitor_id == competitor.id for e in c.entries for link in e.drivers)
-        ]
-
-    def articles(self, championship: str | None, competitor: str | None) -> list[Article]:
-        """Published articles, newest first, about ``championship`` or ``competitor``."""
-        if self._articles is None:
-            self._articles = queries.published_articles(self.session)
-        return [
-            a
-            for a in self._articles
-            if (championship is None or championship in a.championships)
-            and (competitor is None or competitor in a.competitors)
-        ]
 
 
 def render_feed(
@@ -261,66 +221,8 @@ def _calendar(
 
 
 def _news(snapshot: Snapshot, spec: FeedSpec, site: Site, hub: str | None) -> Rendered | None:
-    session = snapshot.session
-    competitor: Competitor | None = None
-    slug = spec.slug
-    if spec.kind == "all":
-        championships = list(snapshot.championships())
-        scope, title, home = Scope(), "gridfeed: all news", site.url("/")
-        articles = snapshot.articles(None, None)
-    elif spec.kind == "championship":
-        assert slug is not None
-        championship = snapshot.championship(slug)
-        if championship is None:
-            return None
-        championships = [championship]
-        scope = Scope(championships=frozenset([slug]))
-        title, home = f"{championship.name}: news and results", site.url(f"/championships/{slug}")
-        articles = snapshot.articles(slug, None)
-    else:
-        assert slug is not None
-        competitor = snapshot.competitor(slug)
-        if competitor is None:
-            return None
-        championships = snapshot.championships_of(competitor)
-        scope = Scope(championships=frozenset(c.slug for c in championships), competitor=slug)
-        title, home = f"{competitor.name}: news and results", site.url(f"/competitors/{slug}")
-        articles = snapshot.articles(None, slug)
-
-    def collect() -> list[NewsItem]:
-        slugs = [c.slug for c in championships]
-        return collect_items(
-            site=site,
-            scope=scope,
-            championships=championships,
-            articles=articles,
-            changes=[
-                *queries.results_corrections(session, slugs),
-                *queries.schedule_changes(session, slugs, spec.limit),
-            ],
-            competitor=competitor,
-            limit=spec.limit,
-        )
-
-    # RSS, Atom and JSON Feed of one scope show the same items: collect them once per batch.
-    items = snapshot.news_items((spec.kind, slug, spec.limit, site), collect)
-    state = data_state(session)
-    updated = feed_updated(items, (state.changed_at if state and state.changed_at else NEWS_EPOCH))
-    scope_id = "all" if spec.kind == "all" else f"{spec.kind}s/{slug}"
-    self_url = spec.key(site.base_url)
-    meta = FeedMeta(
-        id=site.tag(FEED_ID_DATE, f"news/{scope_id}"),
-        title=title,
-        description=f"{title}: articles, results and schedule changes from gridfeed",
-        self_url=self_url,
-        home_url=home,
-        hub_url=hub,
-        updated=updated,
-        author="gridfeed",
-        format=spec.fmt,
-    )
-    scope_slugs = None if spec.kind == "all" else [c.slug for c in championships]
-    changed = max(updated, queries.last_change_at(session, scope_slugs) or updated)
-    slugs = [c.slug for c in championships]
-    tags = purge_tags(slugs, competitor.slug if competitor else None)
-    return Rendered.of(render_news(meta, items), CONTENT_TYPES[spec.fmt], changed, tags)
+    made = render_news_feed(snapshot, spec, site, hub)
+    if made is None:
+        return None
+    tags = purge_tags(made.championships, made.competitor)
+    return Rendered.of(made.body, made.content_type, made.last_modified, tags)
