@@ -1,7 +1,8 @@
 """Serving benchmark (issue 11): gridfeed behind its nginx front and straight from gunicorn,
 against anchors started by this same script in the same run; prints Markdown tables.
 
-    python benchmarks/bench_serving.py --quick    # under 3 minutes (data set cached)
+    python benchmarks/bench_serving.py --quick    # every part, x1: 6-10 min on the loaded box
+    python benchmarks/bench_serving.py --quick --parts readers   # one part: 1-3 min
     python benchmarks/bench_serving.py            # more repeats, longer wrk runs
     python benchmarks/bench_serving.py --x16      # also the x16 data set (61,440 sessions)
     python benchmarks/bench_serving.py --quick --database postgres   # a throw-away PostgreSQL
@@ -646,7 +647,9 @@ def report_static(figures: dict, sizes: dict[str, tuple[int, int]]) -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="under 3 minutes")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer, shorter repeats (one part: 1-3 minutes)"
+    )
     parser.add_argument("--x16", action="store_true", help="also the x16 data set (long)")
     parser.add_argument(
         "--scales", default=None, help="comma-separated data set scales, e.g. 16 (default: 1)"
