@@ -48,6 +48,10 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # on SQLite (the embedded default); PostgreSQL deployments run `flask publish` in the
         # release step and `flask worker` processes publish after writes.
         "PUBLISH_IN_PROCESS": os.environ.get("GRIDFEED_PUBLISH_IN_PROCESS", "auto"),
+        # How long a write's response waits for the in-process publication of its change
+        # (seconds); the publication goes on after that, in its own thread. Below gunicorn's
+        # 30 s timeout, which would otherwise kill a large publication and the response.
+        "PUBLISH_WAIT_SECONDS": float(os.environ.get("GRIDFEED_PUBLISH_WAIT_SECONDS", "20")),
         # Where published feeds are also written as files (+ .gz) for a front; "" = no files.
         "PUBLISH_DIR": os.environ.get(
             "GRIDFEED_PUBLISH_DIR", str(Path(instance_path) / "published")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
+import vobject
 import yaml
 from flask import Flask
 from sqlalchemy import func, select
@@ -45,3 +47,12 @@ def cache_directives(response: Any) -> dict[str, str | None]:
         name, _, value = part.strip().partition("=")
         directives[name.lower()] = value or None
     return directives
+
+
+def fresh_vobject(body: str) -> vobject.base.Component:
+    """vobject as a new process would read ``body``: vobject keeps the first VTIMEZONE it sees
+    for a TZID for the rest of the process (see test_vobject_keeps_the_first_vtimezone), so
+    forget this file's TZIDs first, through vobject's public ``registerTzid``."""
+    for tzid in re.findall(r"^TZID:(.+?)\r?$", body, flags=re.M):
+        vobject.icalendar.registerTzid(tzid, None)
+    return vobject.readOne(body)

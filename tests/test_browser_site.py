@@ -203,6 +203,9 @@ def test_subscribe_panel_builds_the_url_live(site: str, browser) -> None:
         assert parse_qs(urlsplit(links[kind]).query)["name"] == ["GT4 European Series 2023"]
     qr = page.locator("img[data-sub-qr]").get_attribute("src")
     assert parse_qs(urlsplit(qr).query)["url"] == [wanted]
+    # The new QR image loads asynchronously after its src changes (slow under load): wait
+    # for it (Playwright's deadline), then check it decoded to a picture.
+    page.wait_for_function("document.querySelector('img[data-sub-qr]').complete")
     assert page.evaluate("document.querySelector('img[data-sub-qr]').naturalWidth") > 0
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site)
     page.get_by_role("button", name="Copy link").click()

@@ -558,3 +558,45 @@ def test_news_feeds_match_the_whole_graph_reference_on_postgres(pg_database: str
     published = app.test_cli_runner().invoke(args=["publish"])
     assert published.exit_code == 0, published.output
     assert assert_every_feed_matches_reference(app) > 0
+
+
+def test_a_variant_asked_for_while_another_process_stores_it_is_served_not_a_500(
+    pg_database: str,
+) -> None:
+    """A web process publishing a variant on first request and a worker storing the same key
+    at the same moment: the second INSERT used to fail on the primary key (a 500)."""
+    app = _app(pg_database)
+    assert app.test_cli_runner().invoke(args=["publish"]).exit_code == 0
+    key = "http://localhost/calendar.ics?alarm=30"
+    other = create_engine(pg_database)
+    results: list[object] = []
+    with other.connect() as conn:
+        # Another process has inserted the row and not committed yet.
+        conn.execute(
+            text(
+                "INSERT INTO published_feeds (key, scope, content_type, body, gzip_body, etag,"
+                " last_modified, data_version, tags, filename, published_at) VALUES (:key,"
+                " 'calendar:all::0:ics', 'text/calendar', 'x', 'x', 'e', now(), 0, '', NULL,"
+                " now())"
+            ),
+            {"key": key},
+        )
+        request = threading.Thread(
+            target=lambda: results.append(app.test_client().get("/calendar.ics?alarm=30"))
+        )
+        request.start()
+        with other.connect() as watcher:  # the request's INSERT now waits on that row
+            for _ in range(200):
+                waiting = watcher.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                ).scalar()
+                if waiting:
+                    break
+                threading.Event().wait(0.05)
+        conn.commit()
+        request.join(timeout=60)
+    other.dispose()
+    (response,) = results
+    assert response.status_code == 200, response.data[:300]  # type: ignore[attr-defined]
+    unfolded = response.data.replace(b"\r\n ", b"")  # type: ignore[attr-defined]
+    assert f"SOURCE;VALUE=URI:{key}".encode() in unfolded  # the variant's own bytes

@@ -6,6 +6,7 @@ from __future__ import annotations
 import email.utils
 import gzip
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,23 @@ def test_a_write_is_published_before_it_returns_with_the_variants_asked_for(
     )
     assert event.dtstart.value.utcoffset().total_seconds() == 0  # tz=utc: 09:00Z
     assert event.valarm.trigger.value.total_seconds() == -30 * 60
+
+
+def test_a_publication_longer_than_the_wait_finishes_after_the_write_returns(
+    db_path: Path,
+) -> None:
+    """The writing process publishes in a thread its response waits for only so long: with no
+    wait at all the write returns at once and its change is still published, by that thread."""
+    app = make_app(db_path, AUTO_SEED=False, PUBLISH_WAIT_SECONDS=0)
+    client = app.test_client()
+    _add_session(client, new_token(app), "race-3")
+    uid = f"{GT4}.2.race-3@gridfeed.test"
+    for _ in range(200):  # up to 20 s: a deadline, not a speed
+        if uid in _uids(client.get(ROUND_2_ICS).data):
+            break
+        time.sleep(0.1)
+    assert uid in _uids(client.get(ROUND_2_ICS).data)
+    assert _jobs(db_path) == []
 
 
 def test_option_spellings_share_one_canonical_feed(client: FlaskClient) -> None:

@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 from service.calendars.vtimezones import vtimezone_ical
 
 from .conftest import DATA_DIR, make_app
+from .helpers import fresh_vobject
 
 UTC = dt.UTC
 YEARS = range(2015, 2031)
@@ -237,15 +238,6 @@ def read_icalendar(body: str) -> Reading:
         assert start.tzinfo is not None and end.tzinfo is not None
         out[_key(str(event["UID"]))] = (start.astimezone(UTC), end.astimezone(UTC))
     return out
-
-
-def fresh_vobject(body: str) -> vobject.base.Component:
-    """vobject as a new process would read ``body``: vobject keeps the first VTIMEZONE it sees
-    for a TZID for the rest of the process (see test_vobject_keeps_the_first_vtimezone), so
-    forget this file's TZIDs first, through vobject's public ``registerTzid``."""
-    for tzid in re.findall(r"^TZID:(.+?)\r?$", body, flags=re.M):
-        vobject.icalendar.registerTzid(tzid, None)
-    return vobject.readOne(body)
 
 
 def read_vobject(body: str) -> Reading:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 
 import click
 from flask import Flask, current_app
@@ -41,13 +42,21 @@ def init_app(app: Flask) -> None:
     store = get_store(app)
     worker_id = f"commit:{os.getpid()}"
 
-    def after_commit(session: OrmSession) -> None:
-        if not session.info.pop(jobs.REQUESTED, False):
-            return
+    def publish_now() -> None:
         try:
             publisher.drain(app, worker_id)
         except Exception:  # the jobs stay queued: the next write or a worker publishes them
             log.exception("publishing after a commit failed")
+
+    def after_commit(session: OrmSession) -> None:
+        if not session.info.pop(jobs.REQUESTED, False):
+            return
+        # In a thread of its own, waited for up to PUBLISH_WAIT_SECONDS: a write is normally
+        # served by the time it returns, and a large publication neither holds the response
+        # past gunicorn's timeout nor dies with it half-done (its jobs would stay leased).
+        thread = threading.Thread(target=publish_now, name="gridfeed-publish", daemon=True)
+        thread.start()
+        thread.join(app.config["PUBLISH_WAIT_SECONDS"])
 
     event.listen(store.write_sessions, "after_commit", after_commit)
     try:

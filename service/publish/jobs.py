@@ -28,7 +28,9 @@ EVERYTHING = "everything"
 SERIES = "series"  # "series:<slug>": a series calendar alone (queued at New Year)
 # Set in a write session's ``info`` when it queued publish work, for commit listeners.
 REQUESTED = "gridfeed.publish_requested"
-LEASE_SECONDS = 300  # a worker that died mid-publish leaves its job to be claimed again
+# A worker that died mid-publish leaves its job to be claimed again after this. A batch that
+# outlives its lease is at worst published twice (the result is the same bytes).
+LEASE_SECONDS = 60
 
 
 def scopes_for_change(change: Change) -> set[str]:

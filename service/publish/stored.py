@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 
 from .feeds import CALENDAR, FeedSpec
@@ -130,7 +131,14 @@ def save(
         "published_at": now,
     }
     if old is None:
-        session.execute(insert(PublishedFeed).values(key=key, **values))
+        # An upsert: another process (a worker, or a web process publishing the same variant
+        # on first request) may insert this key between our read and our write.
+        dialect = session.get_bind().dialect.name
+        upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = upsert(PublishedFeed).values(key=key, **values)
+        session.execute(
+            statement.on_conflict_do_update(index_elements=[PublishedFeed.key], set_=values)
+        )
     else:
         session.execute(update(PublishedFeed).where(PublishedFeed.key == key).values(**values))
     return values
