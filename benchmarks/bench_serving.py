@@ -1,9 +1,12 @@
 """Serving benchmark (issue 11): gridfeed behind its nginx front and straight from gunicorn,
 against anchors started by this same script in the same run; prints Markdown tables.
 
-    python benchmarks/bench_serving.py --quick    # under 3 minutes (data set cached)
+    python benchmarks/bench_serving.py --quick    # every part, x1: 6-10 min on the loaded box
+    python benchmarks/bench_serving.py --quick --parts readers   # one part: 1-3 min
     python benchmarks/bench_serving.py            # more repeats, longer wrk runs
     python benchmarks/bench_serving.py --x16      # also the x16 data set (61,440 sessions)
+    python benchmarks/bench_serving.py --quick --database postgres   # a throw-away PostgreSQL
+    python benchmarks/bench_serving.py --quick --scales 16 --parts cold,readers,propagation
 
 Started here, on loopback, on the synthetic data set (benchmarks/synthetic.py, cached in
 benchmarks/.cache/): gridfeed under gunicorn exactly as the Procfile's ``web:`` line, nginx
@@ -50,7 +53,15 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import cold_start  # noqa: E402
+from benchmarks.postgres import (  # noqa: E402
+    DEFAULT_PORT,
+    fresh_database,
+    throwaway_postgres,
+    timed_copy,
+)
 from benchmarks.synthetic import CACHE, cached_database  # noqa: E402
+from service.store.engine import get_store  # noqa: E402
 from tests.servers import free_port, nginx_command, render_nginx_conf, stop, web_command  # noqa: E402
 
 SERIES = "series-00-2025"
@@ -59,10 +70,15 @@ FEEDS = {"calendar": "/calendar.ics", "atom": "/news.atom"}
 # The public origin of every run (GRIDFEED_PUBLIC_BASE_URL): fixed, not the front's loopback
 # port, so the published feeds (database and files) can be cached between runs.
 ORIGIN = "http://bench.gridfeed.example"
-PARTS = ("static", "readers", "propagation", "change", "rss")
-# Server logs of the last run (gunicorn's access and error log): where a 5xx is explained.
-LOGS = CACHE.parent / "results" / "serving-logs"
+PARTS = ("static", "readers", "propagation", "change", "rss", "cold")
+# The parts that share one set of servers on a published database.
+SERVED_PARTS = {"static", "readers", "propagation", "change", "rss"}
+# Server logs of this run (gunicorn's access and error log): where a 5xx is explained. One
+# directory per run, so runs at the same time never remove each other's logs.
+LOGS = CACHE.parent / "results" / "serving-logs" / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
 ICAL_GENERATOR = "ical-generator@8"
+# Long enough for the start-up check (issue 13); it seals nothing that outlives the run.
+BENCH_SECRET_KEY = "gridfeed-benchmark-only-" + "0123456789abcdef" * 2
 ANCHOR_NGINX = """
 worker_processes auto;
 pid $state/nginx.pid;
@@ -459,11 +475,14 @@ def rss_of(pid: int) -> float:
     return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
 
 
-def worker_rss_figures(env: dict[str, str], published: Path, many: int) -> dict[int, float]:
-    """RSS of the Procfile's worker after 10 writes and after ``many``. The writes come from
-    this process with in-process publishing off, so the worker is the only publisher; they
-    come in bursts of 10, each burst published (one publication, a new version of every
-    affected feed) before the next."""
+def worker_rss_figures(
+    env: dict[str, str], published: Path, many: int, budget: float
+) -> dict[int, float]:
+    """RSS of the Procfile's worker after 10 writes and after up to ``many``. The writes come
+    from this process with in-process publishing off, so the worker is the only publisher;
+    they come in bursts of 10, each burst published (one publication, a new version of every
+    affected feed) before the next. Stops after the burst that ends past ``budget`` seconds
+    (the figures then stop at the largest count done); prints progress every 100 writes."""
     from service import create_app
     from service.writes import write
 
@@ -478,10 +497,15 @@ def worker_rss_figures(env: dict[str, str], published: Path, many: int) -> dict[
             "AUTO_SEED": False,
             "PUBLISH_IN_PROCESS": "0",
             "RUN_WORKER_IN_PROCESS": "0",
+            "PUBLIC_BASE_URL": env["GRIDFEED_PUBLIC_BASE_URL"],
+            "FEED_DOMAIN": env["GRIDFEED_DOMAIN"],
+            "SECRET_KEY": env["SECRET_KEY"],
+            "PUBLISH_DIR": "",  # this process publishes nothing
         }
     )
     file = published / "championships" / SERIES / "calendar.ics"
     figures = {}
+    started = time.monotonic()
     with flask_worker(quiet_env) as process:
         for burst in range(many // 10):
             before = file.read_bytes()
@@ -489,10 +513,20 @@ def worker_rss_figures(env: dict[str, str], published: Path, many: int) -> dict[
                 move_in_process(app, write, step)
             deadline = time.monotonic() + 300
             while file.read_bytes() == before:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the worker did not publish within 300 s")
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the worker did not publish within 300 s (or died)")
                 time.sleep(0.01)
-            figures[(burst + 1) * 10] = rss_of(process.pid)
+            done = (burst + 1) * 10
+            figures[done] = rss_of(process.pid)
+            took = time.monotonic() - started
+            if done % 100 == 0 or done == 10:
+                print(f"- RSS: {done} writes published in {took:.0f} s, worker "
+                      f"{figures[done]:.1f} MB", file=sys.stderr, flush=True)  # fmt: skip
+            if took > budget and done < many:
+                print(f"- RSS: time budget of {budget:.0f} s spent after {done} writes",
+                      file=sys.stderr, flush=True)  # fmt: skip
+                break
+    get_store(app).engine.dispose()
     return figures
 
 
@@ -522,16 +556,16 @@ def move_in_process(app, write, step: int) -> None:
 # -- the run ------------------------------------------------------------------------------
 
 
-def gridfeed_env(db: Path, base_url: str, publish_dir: Path) -> dict[str, str]:
-    """The environment of gridfeed's processes in this run (embedded SQLite default)."""
+def gridfeed_env(database_url: str, base_url: str, publish_dir: Path) -> dict[str, str]:
+    """The environment of gridfeed's processes in this run."""
     return {
-        "DATABASE_URL": f"sqlite:///{db}",
+        "DATABASE_URL": database_url,
         "GRIDFEED_AUTO_SEED": "0",
         "GRIDFEED_DOMAIN": "bench.gridfeed.example",
         "GRIDFEED_PUBLIC_BASE_URL": base_url,
         "GRIDFEED_PUBLISH_DIR": str(publish_dir),
         "GRIDFEED_TRUSTED_PROXY_HOPS": "1",
-        "SECRET_KEY": "benchmark-only",
+        "SECRET_KEY": BENCH_SECRET_KEY,
     }
 
 
@@ -613,16 +647,44 @@ def report_static(figures: dict, sizes: dict[str, tuple[int, int]]) -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="under 3 minutes")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer, shorter repeats (one part: 1-3 minutes)"
+    )
     parser.add_argument("--x16", action="store_true", help="also the x16 data set (long)")
+    parser.add_argument(
+        "--scales", default=None, help="comma-separated data set scales, e.g. 16 (default: 1)"
+    )
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=None, help="per wrk run")
     parser.add_argument(
         "--publisher",
         choices=("web", "worker"),
-        default="web",
-        help="who publishes after a write: the web process (SQLite's embedded default) or a "
-        "`flask worker` process (the Procfile's shape)",
+        default=None,
+        help="who publishes after a write: the web process (default on SQLite, the embedded "
+        "default) or a `flask worker` process (the Procfile's shape; default on PostgreSQL)",
+    )
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="postgres: a throw-away server (.ci/postgres.sh, own TMPDIR, --pg-port) holding "
+        "a copy of the synthetic data set; stopped at the end, on error too",
+    )
+    parser.add_argument("--pg-port", type=int, default=DEFAULT_PORT)
+    parser.add_argument(
+        "--rss-writes", type=int, default=None, help="writes of the rss part (100 / 1000)"
+    )
+    parser.add_argument(
+        "--rss-budget",
+        type=float,
+        default=300,
+        help="seconds after which the rss part stops and reports the largest count done",
+    )
+    parser.add_argument(
+        "--cold-seconds",
+        type=float,
+        default=120,
+        help="bound of each burst of requests in the cold part",
     )
     parser.add_argument(
         "--parts",
@@ -632,17 +694,41 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def run_scale(scale: int, args: argparse.Namespace, work: Path) -> None:
-    """Every measure on the data set at ``scale``."""
+def run_scale(scale: int, args: argparse.Namespace, work: Path, server: str | None) -> None:
+    """Every measure on the data set at ``scale`` (``server``: PostgreSQL's URL, or None
+    for SQLite)."""
     repeats = args.repeats or (3 if args.quick else 5)
     seconds = args.seconds or (1 if args.quick else 3)
+    parts = set(args.parts.split(","))
     work = work / f"x{scale}"
     work.mkdir()
-    db = cached_database(work / "bench.sqlite3", scale)
+    print(f"\n## x{scale}, {args.database}, load average {load_average()}\n", flush=True)
+    cold = None
+    if "cold" in parts:
+        cold = cold_start.report(
+            scale, work / "cold", server, gridfeed_env, flask_cli, args.cold_seconds,
+            args.publisher, LOGS,
+        )  # fmt: skip
+        print(f"(load average after the cold part: {load_average()})\n", flush=True)
+    if not parts & SERVED_PARTS:
+        return
+    if cold:  # gunicorn published everything at its start: serve that (x16: no second run)
+        env, db = cold["env"], cold["db"]
+        publish_dir = Path(env["GRIDFEED_PUBLISH_DIR"])
+        release = (
+            f"none of its own: the cold part's database, published by gunicorn at its start "
+            f"({cold['listening']:.0f} s), plus that part's one write"
+        )
+    else:
+        db = cached_database(work / "bench.sqlite3", scale)
+        publish_dir = work / "published"
+        env = gridfeed_env(f"sqlite:///{db}", ORIGIN, publish_dir)
+        release = published_release(env, db, publish_dir, scale)
+        if server:  # the same published data set, copied into PostgreSQL
+            url = fresh_database(server, f"gridfeed_x{scale}")
+            env = {**env, "DATABASE_URL": url}
+            release += "; on PostgreSQL: " + postgres_release(env, db, url)
     front_port = free_port()
-    publish_dir = work / "published"
-    env = gridfeed_env(db, ORIGIN, publish_dir)
-    release = published_release(env, db, publish_dir, scale)
     published = publish_dir / urlsplit(ORIGIN).netloc
     anchor_dir = work / "anchor"
     anchor_dir.mkdir()
@@ -650,6 +736,8 @@ def run_scale(scale: int, args: argparse.Namespace, work: Path) -> None:
         if args.publisher == "worker":  # the Procfile's shape: a worker process publishes
             env = {**env, "GRIDFEED_PUBLISH_IN_PROCESS": "0"}
             stack.enter_context(flask_worker(env))
+        else:
+            env = {**env, "GRIDFEED_PUBLISH_IN_PROCESS": "1"}
         app = stack.enter_context(procfile_gunicorn(None, env, ROOT))
         conf = render_nginx_conf(
             work / "front", listen=front_port, upstreams=[free_port_of(app)],
@@ -671,13 +759,12 @@ def run_scale(scale: int, args: argparse.Namespace, work: Path) -> None:
         targets = {"front": front, "static": static, "gunicorn": app, "base": base}
         etags = check_same_bytes(targets, bodies)
         sessions = bodies[FEEDS["calendar"]].count(b"BEGIN:VEVENT")
-        print(f"\n## x{scale}: {sessions:,} events in `/calendar.ics`\n")
+        print(f"{sessions:,} events in `/calendar.ics`\n")
         print(f"Release step: {release}; publishing after writes: {args.publisher} process\n")
         sizes = {
             p: (len(b), (anchor_dir / (p.lstrip("/") + ".gz")).stat().st_size)
             for p, b in bodies.items()
         }
-        parts = set(args.parts.split(","))
         if "static" in parts:
             report_static(static_figures(targets, etags, repeats, seconds), sizes)
         token = flask_cli(env, "tokens", "create", "bench").strip().splitlines()[-1]
@@ -688,14 +775,44 @@ def run_scale(scale: int, args: argparse.Namespace, work: Path) -> None:
         if "change" in parts:
             change_report(app, token, db, work, published, args.quick)
     if "rss" in parts:  # after the servers stopped: the worker must be the only publisher
-        many = 100 if args.quick else 1000
-        rss = worker_rss_figures(env, published, many)
+        many = args.rss_writes or (100 if args.quick else 1000)
+        started = time.monotonic()
+        rss = worker_rss_figures(env, published, many, args.rss_budget)
+        took = time.monotonic() - started
+        done = max(rss)
         series = ", ".join(f"{writes}: {mb:.0f}" for writes, mb in rss.items())
-        print(
-            f"### Worker RSS\n\nafter 10 writes {rss[10]:.1f} MB, after {many} writes "
-            f"{rss[many]:.1f} MB: **{rss[many] / rss[10]:.2f}×** (writes in bursts of 10, "
-            f"each burst published before the next; MB after each burst: {series})\n"
+        short = (
+            ""
+            if done == many
+            else f" (of {many} asked: the {args.rss_budget:.0f} s budget ran out)"
         )
+        print(
+            f"### Worker RSS\n\nafter 10 writes {rss[10]:.1f} MB, after {done} writes{short} "
+            f"{rss[done]:.1f} MB: **{rss[done] / rss[10]:.2f}×** in {took:.0f} s (writes in "
+            f"bursts of 10, each burst published by the worker before the next; MB after each "
+            f"burst: {series})\n"
+        )
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, as ``uptime`` prints them."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def postgres_release(env: dict[str, str], db: Path, url: str) -> str:
+    """The Procfile's release step on PostgreSQL with the published data set copied in:
+    ``flask db upgrade``, the copy, ``flask publish``; say how long each took."""
+    started = time.monotonic()
+    flask_cli(env, "db", "upgrade")
+    upgraded = time.monotonic() - started
+    rows, copied = timed_copy(db, url)
+    started = time.monotonic()
+    flask_cli(env, "publish")
+    published = time.monotonic() - started
+    return (
+        f"`flask db upgrade` {upgraded:.1f} s, {rows:,} rows copied in {copied:.1f} s, "
+        f"`flask --app service publish` {published:.1f} s"
+    )
 
 
 def readers_table(app: str, front: str, token: str, repeats: int, seconds: float) -> None:
@@ -761,6 +878,7 @@ def free_port_of(url: str) -> int:
 
 def main() -> None:
     args = parse_args()
+    args.publisher = args.publisher or ("worker" if args.database == "postgres" else "web")
     # Stopped with SIGTERM: unwind, so every server this script started is stopped too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     for tool in ("wrk", "nginx"):
@@ -768,13 +886,21 @@ def main() -> None:
             raise SystemExit(f"{tool} is needed: apt-get install -y {tool}")
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     command = " ".join(["python", "benchmarks/bench_serving.py", *sys.argv[1:]])
-    print(f"_{when}, `{command}`, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}._")
+    print(
+        f"_{when}, `{command}`, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
+        f"load average {load_average()}._"
+    )
     work = Path(tempfile.mkdtemp(prefix="gridfeed-serving-"))
-    shutil.rmtree(LOGS, ignore_errors=True)
     LOGS.mkdir(parents=True)
+    print(f"Server logs: {LOGS.relative_to(ROOT)}", file=sys.stderr)
     try:
-        for scale in (1, 16) if args.x16 else (1,):
-            run_scale(scale, args, work)
+        with ExitStack() as stack:
+            server = None
+            if args.database == "postgres":
+                server = stack.enter_context(throwaway_postgres(args.pg_port))
+            scales = args.scales or ("1,16" if args.x16 else "1")
+            for scale in (int(x) for x in scales.split(",")):
+                run_scale(scale, args, work, server)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
