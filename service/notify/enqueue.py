@@ -15,11 +15,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask import current_app, has_app_context, has_request_context, request
-from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
 from ..domain.queries import championship_slugs_of
+from ..store.engine import conflict_insert
 from .chat import ChatMessage, chat_body
 from .models import Delivery, WebhookSubscription
 from .payloads import Event
@@ -143,21 +143,15 @@ def enqueue_verification(session: OrmSession, request: dict[str, Any], now: dt.d
 
 
 def insert_once(session: OrmSession, delivery: Delivery, dedupe_key: str) -> int:
-    """Insert ``delivery`` unless one with ``dedupe_key`` exists; 1 if inserted, else 0."""
-    """Insert unless a delivery with ``dedupe_key`` exists (atomic on both databases)."""
+    """Insert ``delivery`` unless one with ``dedupe_key`` exists (atomic on both databases);
+    1 if inserted, else 0."""
     values = {
         column.key: getattr(delivery, column.key)
         for column in Delivery.__table__.columns
         if column.key != "id"
     }
     values["dedupe_key"] = dedupe_key
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement = postgresql.insert(Delivery).values(values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(Delivery).values(values).on_conflict_do_nothing()
-    else:  # pragma: no cover - other databases are not supported
-        statement = insert(Delivery).values(values)
+    statement = conflict_insert(session, Delivery).values(values).on_conflict_do_nothing()
     # RETURNING counts what was inserted on both drivers (psycopg's rowcount here is -1).
     return len(session.execute(statement.returning(Delivery.id)).all())
 

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, delete, or_, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 
 from ..calendars.parts import RoundPart, decode_part, encode_part, round_part
 from ..domain import queries
 from ..domain.models import Competitor, Round
 from ..domain.site import Site
+from ..store.engine import conflict_insert
 from .models import CalendarPart
 from .skeleton import RoundRef
 
@@ -179,11 +179,9 @@ def save_parts(session: OrmSession, rows: Sequence[PartRow]) -> None:
     if not rows:
         return
     table = CalendarPart.__table__
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for row in rows:
         site, round_id, competitor_id = row.key
-        statement = insert(table).values(
+        statement = conflict_insert(session, table).values(
             site=site,
             round_id=round_id,
             competitor_id=competitor_id,

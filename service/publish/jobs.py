@@ -16,12 +16,11 @@ from dataclasses import dataclass
 
 from flask import Flask
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 
 from ..domain.keys import split_round_key, split_session_key
 from ..domain.models import Change
-from ..store.engine import write_session
+from ..store.engine import conflict_insert, write_session
 from .models import PublishJob
 
 EVERYTHING = "everything"
@@ -74,10 +73,10 @@ def request_publish(session: OrmSession, scopes: Iterable[str], now: dt.datetime
         return
     session.info[REQUESTED] = True
     table = PublishJob.__table__
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for scope in scopes:
-        statement = insert(table).values(scope=scope, requested=1, requested_at=now)
+        statement = conflict_insert(session, table).values(
+            scope=scope, requested=1, requested_at=now
+        )
         session.execute(
             statement.on_conflict_do_update(
                 index_elements=[table.c.scope],

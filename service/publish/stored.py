@@ -7,9 +7,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 
+from ..store.engine import conflict_insert
 from .feeds import CALENDAR, FeedSpec
 from .models import PublishedFeed, PublishState
 from .rendering import Rendered, compress
@@ -133,9 +133,7 @@ def save(
     if old is None:
         # An upsert: another process (a worker, or a web process publishing the same variant
         # on first request) may insert this key between our read and our write.
-        dialect = session.get_bind().dialect.name
-        upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = upsert(PublishedFeed).values(key=key, **values)
+        statement = conflict_insert(session, PublishedFeed).values(key=key, **values)
         session.execute(
             statement.on_conflict_do_update(index_elements=[PublishedFeed.key], set_=values)
         )

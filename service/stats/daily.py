@@ -14,10 +14,9 @@ import threading
 
 from flask import Flask, current_app
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 
-from ..store.engine import get_store, write_session
+from ..store.engine import conflict_insert, get_store, write_session
 from .counter import AGGREGATOR_PREFIX, FetchCounter, Pending
 from .models import FeedDailyCount, FeedFetcher, StatsSalt
 
@@ -34,8 +33,7 @@ def utc_today() -> dt.date:
 def _insert_ignore(session: OrmSession, model: type, rows: list[dict]) -> None:
     """Insert ``rows``, skipping any that a unique constraint already holds."""
     if rows:
-        module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        session.execute(module.insert(model).values(rows).on_conflict_do_nothing())
+        session.execute(conflict_insert(session, model).values(rows).on_conflict_do_nothing())
 
 
 def salt_for(app: Flask, day: dt.date) -> str:
@@ -89,10 +87,9 @@ def _write(app: Flask, pending: Pending) -> int:
     with write_session(app) as session:
         _insert_ignore(session, FeedFetcher, people)
         if aggregators:
-            dialect = session.get_bind().dialect.name
-            module = postgresql if dialect == "postgresql" else sqlite
-            insert = module.insert(FeedFetcher)
-            greatest = func.greatest if dialect == "postgresql" else func.max
+            insert = conflict_insert(session, FeedFetcher)
+            postgres = session.get_bind().dialect.name == "postgresql"
+            greatest = func.greatest if postgres else func.max
             # An aggregator's number for the day is the most it reported that day.
             session.execute(
                 insert.values(aggregators).on_conflict_do_update(

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
@@ -94,3 +95,10 @@ def check_writes_commit(app: Flask | None = None) -> None:
     data-version row in a write transaction, so a read-only or full database shows here."""
     with write_session(app) as session:
         session.execute(text("UPDATE data_state SET version = version WHERE id = 1"))
+
+
+def conflict_insert(session: OrmSession, table: Any) -> Any:
+    """An INSERT into ``table`` that takes ``on_conflict_do_nothing`` / ``_do_update``, in the
+    dialect of the session's database (PostgreSQL or SQLite, the two the store supports)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
