@@ -26,7 +26,7 @@ from ..news.entries import NewsItem
 from .calendar_parts import PartsMemory, PartsReader
 from .feeds import CALENDAR, FeedSpec
 from .news_rendering import render_news_feed
-from .skeleton import RoundRef, Skeleton, SkeletonMemo, load_skeleton
+from .skeleton import RoundRef, Skeleton, SkeletonMemo
 
 CALENDAR_CONTENT_TYPE = "text/calendar; charset=utf-8"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -80,9 +80,9 @@ class Snapshot:
     def __init__(
         self,
         session: OrmSession,
-        memory: PartsMemory | None = None,
-        salt: str = "",
-        skeletons: SkeletonMemo | None = None,
+        memory: PartsMemory,
+        salt: str,
+        skeletons: SkeletonMemo,
         now: dt.datetime | None = None,
     ) -> None:
         self.session = session
@@ -91,7 +91,7 @@ class Snapshot:
         self.now = now or dt.datetime.now(dt.UTC)
         self.salt = salt
         self.skeletons = skeletons
-        self.parts = PartsReader(session, memory if memory is not None else PartsMemory())
+        self.parts = PartsReader(session, memory)
         self._skeleton: Skeleton | None = None
         self._own_rounds: dict[int, frozenset[int]] = {}
         self._last_change: dict[tuple[str, ...] | None, dt.datetime | None] = {}
@@ -100,10 +100,7 @@ class Snapshot:
     def skeleton(self) -> Skeleton:
         """Every championship and round with its stamp, read once per batch."""
         if self._skeleton is None:
-            if self.skeletons is not None:
-                self._skeleton = self.skeletons.load(self.session, self.salt)
-            else:
-                self._skeleton = load_skeleton(self.session, self.salt)
+            self._skeleton = self.skeletons.load(self.session, self.salt)
         return self._skeleton
 
     def last_change_at(self, championships: Sequence[str] | None) -> dt.datetime | None:

@@ -95,7 +95,8 @@ class SkeletonMemo:
         self._lock = threading.Lock()
 
     def load(self, session: OrmSession, salt: str) -> Skeleton:
-        """The skeleton as the store holds it now."""
+        """The skeleton as the store holds it now; ``salt`` (the renderer's code fingerprint)
+        goes into every stamp."""
         # The cursor first: a change committed after it is read again next time, never lost
         # (writers serialise on the data-state row, so change ids follow commit order).
         cursor = queries.latest_change_id(session)
@@ -108,11 +109,6 @@ class SkeletonMemo:
         with self._lock:
             self._rows = rows
         return _skeleton(rows)
-
-
-def load_skeleton(session: OrmSession, salt: str) -> Skeleton:
-    """Read the skeleton; ``salt`` (the renderer's code fingerprint) goes into every stamp."""
-    return _skeleton(_read_all(session, salt, queries.latest_change_id(session)))
 
 
 def _read_all(session: OrmSession, salt: str, cursor: int) -> SkeletonRows:
