@@ -16,9 +16,10 @@ from werkzeug.datastructures import MultiDict
 from ..domain import queries
 from ..domain.models import Competitor, Round
 from ..publish.feeds import CALENDAR, FeedSpec
+from ..publish.rendering import Rendered
 from ..store.data_version import current_data_version
 from ..store.engine import read_session
-from ..web.http_cache import Rendered, cacheable_response, render_cached, serve_feed
+from ..web.http_cache import cacheable_response, render_cached, serve_feed
 from ..web.params import number_arg
 from ..web.site import current_site
 from .facts import FRAGMENTS_EXTENSION, SELECTABLE_KINDS, CalendarMeta, CalendarOptions

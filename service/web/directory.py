@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session as OrmSession
 
 from ..domain import queries
 from ..domain.models import Championship, Competitor
+from ..publish.rendering import Rendered
 from ..store.data_version import current_data_version
 from ..store.engine import read_session
 from .feed_links import FeedLink, feed_links, round_calendar_link
-from .http_cache import Rendered, cacheable_response, render_cached
+from .http_cache import cacheable_response, render_cached
 from .opml import Group, render_opml
 from .site import current_site
 

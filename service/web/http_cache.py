@@ -9,12 +9,9 @@ restarts, which is what calendar apps and CDNs need.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
 
 from flask import Flask, Response, abort, current_app, request
 from werkzeug.exceptions import ServiceUnavailable
@@ -22,27 +19,13 @@ from werkzeug.exceptions import ServiceUnavailable
 from ..publish import stored
 from ..publish.feeds import FeedSpec
 from ..publish.files import path_of, relative_name, write_feed_files
+from ..publish.rendering import Rendered
 from ..publish.serving import NotPublishedYet, PublishedMemo, memo_of, published_feed
 from .fetch_stats import count_fetch
 from .site import base_url, hub_url
 
 # Pages that are rendered on request (OPML lists, one-session calendars), per data version.
 EXTENSION = "gridfeed.render_cache"
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """Bytes ready to serve, with what HTTP caching needs."""
-
-    body: bytes
-    content_type: str
-    last_modified: dt.datetime
-    etag: str
-
-    @classmethod
-    def of(cls, body: bytes, content_type: str, last_modified: dt.datetime) -> Rendered:
-        """Wrap rendered bytes, computing a strong ETag from their content."""
-        return cls(body, content_type, last_modified, hashlib.sha256(body).hexdigest()[:32])
 
 
 class RenderCache:
