@@ -50,6 +50,18 @@ class CalendarOptions:
             return False
         return self.include is None or kind in self.include
 
+    @property
+    def query(self) -> str:
+        """The options as a query string in one canonical order ("" for none): the same
+        options always spell the same URL, whose stored bytes and ETag they share."""
+        # Repeated parameters rather than comma lists: commas in a URI trip some iCal parsers.
+        query = [f"include={kind}" for kind in sorted(self.include or ())]
+        query.extend(f"exclude={kind}" for kind in sorted(self.exclude))
+        query.extend(f"alarm={minutes}" for minutes in self.alarms)
+        if self.utc:
+            query.append("tz=utc")
+        return "&".join(query)
+
 
 @dataclass(frozen=True)
 class CalendarMeta:

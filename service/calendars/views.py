@@ -63,13 +63,8 @@ def _alarm(raw: str) -> int:
 
 def canonical_url(base_url: str, options: CalendarOptions) -> str:
     """This feed's public URL with its options in one canonical order (SOURCE, Link)."""
-    # Repeated parameters rather than comma lists: commas in a URI trip some iCal parsers.
-    query = [f"include={kind}" for kind in sorted(options.include or ())]
-    query.extend(f"exclude={kind}" for kind in sorted(options.exclude))
-    query.extend(f"alarm={minutes}" for minutes in options.alarms)
-    if options.utc:
-        query.append("tz=utc")
-    return base_url + request.path + ("?" + "&".join(query) if query else "")
+    query = options.query
+    return base_url + request.path + (f"?{query}" if query else "")
 
 
 Loaded = tuple[CalendarMeta, Sequence[Round], Competitor | None]

@@ -69,14 +69,7 @@ class FeedSpec:
         """The canonical query string ("" for the default feed)."""
         if self.family == NEWS:
             return "" if self.limit == DEFAULT_NEWS_LIMIT else f"limit={self.limit}"
-        # Repeated parameters rather than comma lists: commas in a URI trip some iCal parsers.
-        options = self.options
-        query = [f"include={kind}" for kind in sorted(options.include or ())]
-        query.extend(f"exclude={kind}" for kind in sorted(options.exclude))
-        query.extend(f"alarm={minutes}" for minutes in options.alarms)
-        if options.utc:
-            query.append("tz=utc")
-        return "&".join(query)
+        return self.options.query
 
     @property
     def scope(self) -> str:
